@@ -1,0 +1,55 @@
+"""depthkit's command line: thin typer commands over the library functions.
+
+Each submodule registers its commands on :data:`app`. Data goes to stdout or files;
+progress and logs go to stderr. A :class:`~depthkit.errors.DepthkitError` becomes a
+one-paragraph message and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import DepthkitError
+
+app = typer.Typer(
+    name="depthkit",
+    help="Syntactic-depth stress tests for language models: generate -> verify -> eval -> report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Registration order is the order of `depthkit --help`.
+from . import grammar as _grammar  # noqa: E402,F401
+from . import generate as _generate  # noqa: E402,F401
+from . import verify as _verify  # noqa: E402,F401
+from . import eval as _eval  # noqa: E402,F401
+from . import report as _report  # noqa: E402,F401
+from . import models as _models  # noqa: E402,F401
+from . import demo as _demo  # noqa: E402,F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except DepthkitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished work is saved; run the same command again to resume", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # typer/click exits (e.g. --help)
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return 0

@@ -1,0 +1,196 @@
+"""Reading and writing depthkit's files: JSONL records, manifests, run folders.
+
+Writes are atomic (temp file + rename) or append-only with a flush per record, so an
+interrupted run never leaves a half-written file behind and never loses finished work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .errors import DepthkitError
+
+ITEMS_FILE = "items.jsonl"
+VERIFICATION_FILE = "verification.jsonl"
+JUDGMENTS_FILE = "judgments.jsonl"
+MANIFEST_FILE = "manifest.json"
+
+
+def dumps(record: dict[str, Any]) -> str:
+    """One canonical JSON line (stable key order as given, UTF-8, no spaces)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
+    """Atomically write ``records`` to ``path``; returns how many were written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            for record in records:
+                f.write(dumps(record) + "\n")
+                n += 1
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return n
+
+
+def read_jsonl(path: str | Path, *, allow_truncated_tail: bool = False) -> Iterator[dict[str, Any]]:
+    """Yield the records of a JSONL file, with an error naming the bad line.
+
+    With ``allow_truncated_tail`` a last line without its newline that does not parse
+    (what a killed writer leaves behind) is skipped instead of raising; callers that
+    append to the file should then call :func:`repair_truncated_tail` first.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DepthkitError(f"file not found", path=path,
+                            fix="check the path; `depthkit generate` writes items.jsonl into its --out folder")
+    with path.open("rb") as f:
+        raw = f.read()
+    if b"\x00" in raw[:4096]:
+        raise DepthkitError("this is a binary file, not JSON lines", path=path,
+                            fix="point depthkit at the .jsonl file it wrote")
+    lines = raw.split(b"\n")
+    complete_tail = raw.endswith(b"\n") or not raw
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        is_last = number == len(lines)
+        try:
+            record = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            if is_last and not complete_tail and allow_truncated_tail:
+                return
+            raise DepthkitError(
+                f"line {number} is not valid JSON ({exc.__class__.__name__}: {exc})",
+                path=path, line=number,
+                fix="the file was truncated or edited by hand; delete that line (or regenerate the file)",
+            ) from None
+        if not isinstance(record, dict):
+            raise DepthkitError(f"line {number} is JSON but not an object", path=path, line=number,
+                                fix="each line must be one JSON object")
+        yield record
+
+
+def repair_truncated_tail(path: str | Path) -> bool:
+    """Cut an unfinished last line (no trailing newline) off an append-only JSONL file.
+
+    Returns True when something was cut. Only the partial record a killed writer left is
+    removed; every complete line stays.
+    """
+    path = Path(path)
+    if not path.exists():
+        return False
+    with path.open("rb+") as f:
+        data = f.read()
+        if not data or data.endswith(b"\n"):
+            return False
+        cut = data.rfind(b"\n") + 1
+        f.truncate(cut)
+    return True
+
+
+class JsonlAppender:
+    """Append records to a JSONL file one flushed line at a time (crash-safe resume)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        repair_truncated_tail(self.path)
+        self._f = self.path.open("a", encoding="utf-8", newline="\n")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._f.write(dumps(record) + "\n")
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def close(self) -> None:
+        self._f.close()
+
+    def __enter__(self) -> "JsonlAppender":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def sha256_text(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def package_versions(names: Iterable[str] = ("depthkit", "nltk", "numpy", "spacy", "benepar", "torch",
+                                              "transformers", "seaborn", "pandas", "statsmodels")) -> dict[str, str]:
+    """Installed versions of the packages that can change results (absent ones omitted)."""
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    path = Path(folder) / MANIFEST_FILE
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DepthkitError(f"manifest is not valid JSON ({exc})", path=path, line=exc.lineno,
+                            fix="restore it from the run or re-run the step that wrote it") from None
+
+
+def write_manifest(folder: str | Path, manifest: dict[str, Any]) -> Path:
+    """Atomically write ``manifest.json`` (pretty, sorted keys, trailing newline)."""
+    path = Path(folder) / MANIFEST_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".manifest.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def update_manifest(folder: str | Path, section: str, facts: dict[str, Any]) -> Path:
+    """Record one step's facts (``generate``, ``verify``, ``eval``…) in a folder's manifest."""
+    manifest = read_manifest(folder)
+    manifest[section] = facts
+    return write_manifest(folder, manifest)
+
+
+def load_items(folder_or_file: str | Path) -> list[dict[str, Any]]:
+    """Items of a generated set: accepts the folder ``depthkit generate`` wrote or its items.jsonl."""
+    path = Path(folder_or_file)
+    if path.is_dir():
+        path = path / ITEMS_FILE
+    items = list(read_jsonl(path))
+    for number, item in enumerate(items, start=1):
+        for key in ("id", "depth", "good"):
+            if key not in item:
+                raise DepthkitError(f"item on line {number} has no '{key}' field", path=path, line=number,
+                                    fix="items.jsonl must be written by `depthkit generate` (see docs/schema.md)")
+    return items
+
+
+def log(message: str) -> None:
+    """Progress and diagnostics go to stderr; data goes to stdout or files."""
+    print(message, file=sys.stderr, flush=True)
