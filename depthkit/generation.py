@@ -24,7 +24,8 @@ from .pairs import make_bad
 from .sampling import DepthTable, build_table
 from .store import ITEMS_FILE, package_versions, update_manifest, write_jsonl
 
-CONTROL_CANDIDATES = 64
+CONTROL_CANDIDATES = 400  # most candidates drawn for one control
+CONTROL_PATIENCE = 80  # stop after this many draws without a better match
 UNIQUE_ATTEMPTS = 50
 
 
@@ -108,7 +109,8 @@ def generate(grammar: Grammar | str | Path, depths=(0, 1, 2, 3), per_depth: int 
         depths = parse_depths(depths)
     opts = Options(depths=tuple(sorted(set(depths))), per_depth=per_depth, seed=seed, **options)
     compiled = grammar.compiled
-    table = build_table(compiled, max(opts.depths), need_words=opts.max_words, weighted=not opts.uniform)
+    table = build_table(compiled, max(opts.depths), need_words=opts.max_words, weighted=not opts.uniform,
+                        max_words=opts.max_words)
     items: list[Item] = []
     for depth in opts.depths:
         tests = _sample_depth(grammar, table, depth, opts)
@@ -165,22 +167,33 @@ def _control(grammar: Grammar, table: DepthTable, item: Item, opts: Options) -> 
         raise DepthkitError(f"grammar '{grammar.name}' has no depth-0 sentences for controls", path=grammar.path,
                             fix="controls need depth-0 sentences; drop --controls for this grammar")
     length = min(lengths, key=lambda m: (abs(m - n), m))
-    want = item.metrics.get("sv_distance")
-    best: tuple[tuple[int, int], Item] | None = None
+    want_sv = item.metrics.get("sv_distance")
+    want_attractors = item.metrics.get("attractors", 0)
+    # Rank candidates by |subject-verb distance difference|, then |attractor difference|;
+    # ties go to the first drawn. Only the winner is turned into a full item.
+    best: tuple[tuple[int, int], Node] | None = None
+    since_better = 0
     for _ in range(CONTROL_CANDIDATES):
         node = table.sample(rng, 0, length)
-        cand = _item(grammar, node, f"{item.id}/control", 0, "control", item.id)
-        score = (abs(cand.metrics.get("sv_distance", 0) - want) if want is not None else 0, 0)
+        score = (0, 0)
+        if want_sv is not None:
+            facts = _agreement(grammar, node, _target_start(grammar, node), {})
+            score = (abs(facts.get("sv_distance", 0) - want_sv), abs(facts.get("attractors", 0) - want_attractors))
+        since_better += 1
         if best is None or score < best[0]:
-            best = (score, cand)
-        if score[0] == 0:
+            best, since_better = (score, node), 0
+        if score == (0, 0) or since_better >= CONTROL_PATIENCE:
             break
     assert best is not None
-    cand = best[1]
+    cand = _item(grammar, best[1], f"{item.id}/control", 0, "control", item.id)
     match = {"n_words": cand.metrics["n_words"] - n}
-    if want is not None:
-        match["sv_distance"] = cand.metrics.get("sv_distance", 0) - want
+    if want_sv is not None:
+        match["sv_distance"] = cand.metrics.get("sv_distance", 0) - want_sv
     return Item(**{**cand.to_dict(), "match": match})
+
+
+def _target_start(grammar: Grammar, node: Node) -> int:
+    return min(s for _, s, _ in marked_spans(node, grammar.pair.target))
 
 
 def _span(spans_: list[tuple[int, int]]) -> list[int]:
@@ -219,7 +232,14 @@ def _item(grammar: Grammar, node: Node, item_id: str, depth: int, kind: str, con
 
 
 def _agreement(grammar: Grammar, node: Node, target_start: int, regions: dict[str, Any]) -> dict[str, int]:
-    """Subject-verb distance and attractor count for agreement grammars."""
+    """Subject-verb distance and attractor count for agreement grammars.
+
+    Attractors are the words between the controller and the target whose category is in
+    ``agreement.attractors`` (default: the controller's own category) and whose value of
+    the flipped feature differs from the controller's.
+    """
+    if not grammar.controller or grammar.pair is None:
+        return {}
     ctrl = marked_spans(node, grammar.controller, lowest=True)
     if not ctrl:
         return {}
@@ -233,7 +253,7 @@ def _agreement(grammar: Grammar, node: Node, target_start: int, regions: dict[st
     attractors = 0
     if head_pt is not None and flip:
         for n, s2 in preterminals:
-            if head < s2 < target_start and n.label == head_pt.label:
+            if head < s2 < target_start and n.label in (grammar.attractor_categories or {head_pt.label}):
                 v = n.ground.node.get(flip)
                 if v is not None and v != value:
                     attractors += 1

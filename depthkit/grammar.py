@@ -30,7 +30,7 @@ TOP_LEVEL_KEYS = {
     "critical", "agreement", "ptb_labels", "include", "rules", "lexicon", "max_words", "notes",
 }
 PAIR_KEYS = {"target", "flip", "values"}
-AGREEMENT_KEYS = {"controller"}
+AGREEMENT_KEYS = {"controller", "attractors"}
 CRITICAL_CHOICES = ("target-to-end", "target")
 ON_VALUES = (True, "yes", "+", "true", 1)
 MAX_STATES = 50_000
@@ -144,6 +144,7 @@ class Grammar:
     pair: PairSpec | None
     critical: str
     controller: str | None
+    attractor_categories: frozenset[str]
     ptb_labels: tuple[tuple[str, str], ...]
     rules: tuple[Rule, ...]
     max_words: int | None = None
@@ -359,12 +360,23 @@ def _build(path: Path, data: dict, key_lines: dict[str, tuple[int, int]], text: 
         fail(f"critical must be one of {', '.join(CRITICAL_CHOICES)}, got {critical!r}", "critical",
              fix="target-to-end scores the changed word(s) and everything after them (recommended)")
     controller = None
+    attractor_categories: list[str] = []
     if data.get("agreement"):
         ag = data["agreement"]
         if not isinstance(ag, dict) or "controller" not in ag or set(ag) - AGREEMENT_KEYS:
-            fail("'agreement' must be `{controller: MARKER}`", "agreement",
-                 fix="mark the agreement controller in a rule, e.g. `N[NUM=?n, CTRL=yes]`, and write `agreement: {controller: CTRL}`")
+            fail("'agreement' must be `{controller: MARKER, attractors: [CATEGORY, ...]}`", "agreement",
+                 fix="mark the agreement controller in a rule, e.g. `N[NUM=?n, CTRL=yes]`, and write "
+                     "`agreement: {controller: CTRL, attractors: [N]}`")
         controller = str(ag["controller"])
+        attractor_categories = ag.get("attractors", [])
+        if isinstance(attractor_categories, str):
+            attractor_categories = [attractor_categories]
+        if not isinstance(attractor_categories, list):
+            fail("'agreement.attractors' must be a list of noun categories", "agreement", fix="e.g. `attractors: [N, NL]`")
+        for cat in attractor_categories:
+            if cat not in categories:
+                fail(f"attractor category '{cat}' has no rule", "agreement",
+                     fix="list the noun categories whose number can mislead agreement, e.g. [N, NL]")
     ptb = data.get("ptb_labels", {}) or {}
     if not isinstance(ptb, dict):
         fail("'ptb_labels' must map categories to Penn Treebank labels", "ptb_labels", fix="e.g. `ptb_labels: {RC: SBAR}`")
@@ -376,7 +388,7 @@ def _build(path: Path, data: dict, key_lines: dict[str, tuple[int, int]], text: 
         name=name, path=str(path), sha256=hashlib.sha256(text.encode()).hexdigest(),
         description=str(data.get("description", "")).strip(), construction=str(data.get("construction", name)),
         start=start, embedding=frozenset(embedding), clauses=frozenset(clauses), pair=pair, critical=critical,
-        controller=controller, ptb_labels=tuple(sorted((str(k), str(v)) for k, v in ptb.items())),
+        controller=controller, attractor_categories=frozenset(attractor_categories), ptb_labels=tuple(sorted((str(k), str(v)) for k, v in ptb.items())),
         rules=tuple(rules), max_words=max_words, includes=tuple(includes), rule_text="\n".join(nltk_lines),
     )
 
@@ -564,7 +576,10 @@ class CompiledGrammar:
 def _merge(state_spec: Spec, lhs_spec: Spec, binding: dict[str, Any]) -> tuple[Spec, bool]:
     merged = dict(state_spec)
     for k, v in lhs_spec:
-        v = binding[v.name] if isinstance(v, Var) else v
+        if isinstance(v, Var):
+            if v.name not in binding:  # left unbound: the node does not constrain it
+                continue
+            v = binding[v.name]
         if k in merged and merged[k] != v:
             return (), False
         merged[k] = v
@@ -572,7 +587,8 @@ def _merge(state_spec: Spec, lhs_spec: Spec, binding: dict[str, Any]) -> tuple[S
 
 
 def _ground(sym: Symbol, binding: dict[str, Any]) -> State:
-    return State(sym.category, tuple((k, binding[v.name] if isinstance(v, Var) else v) for k, v in sym.spec))
+    return State(sym.category, tuple((k, binding[v.name] if isinstance(v, Var) else v) for k, v in sym.spec
+                                     if not isinstance(v, Var) or v.name in binding))
 
 
 def _expand(state: State, rule: Rule, domains: dict[str, list[Any]]) -> list[GroundRule]:
@@ -587,11 +603,20 @@ def _expand(state: State, rule: Rule, domains: dict[str, list[Any]]) -> list[Gro
                 fixed[v.name] = have[k]
         elif k in have and have[k] != v:
             return []
+    # A variable the requirement leaves open is enumerated only when it links two
+    # right-hand symbols (agreement between sisters); otherwise it stays unbound, as in
+    # unification, so an unconstrained feature never doubles the derivations.
+    rhs_uses: dict[str, int] = defaultdict(int)
+    for sym in rule.rhs:
+        if isinstance(sym, Symbol):
+            for _, v in sym.spec:
+                if isinstance(v, Var):
+                    rhs_uses[v.name] += 1
     free: dict[str, list[Any]] = {}
     for sym in (rule.lhs, *rule.rhs):
         if isinstance(sym, Symbol):
             for k, v in sym.spec:
-                if isinstance(v, Var) and v.name not in fixed:
+                if isinstance(v, Var) and v.name not in fixed and rhs_uses[v.name] >= 2:
                     free.setdefault(v.name, [])
                     for value in domains.get(k, []):
                         if value not in free[v.name]:
@@ -639,9 +664,9 @@ def compile_grammar(grammar: Grammar) -> CompiledGrammar:
     for k in domains:
         domains[k].sort(key=str)
 
+    _check_clashes(grammar, by_cat)
     root = State(grammar.start)
     rules_for: dict[State, list[GroundRule]] = {}
-    origin: dict[State, Rule | None] = {root: None}
     order: list[State] = []
     queue = [root]
     while queue:
@@ -651,14 +676,8 @@ def compile_grammar(grammar: Grammar) -> CompiledGrammar:
         grounds: list[GroundRule] = []
         for rule in by_cat[state.category]:
             grounds.extend(_expand(state, rule, domains))
-        if not grounds:
-            parent = origin.get(state)
-            offered = sorted({str(r.lhs) for r in by_cat[state.category]})
-            raise DepthkitError(
-                f"feature clash: {state} is required" + (f" by `{parent}`" if parent else "")
-                + f" but no rule for {state.category} fits it (rules give: {'; '.join(offered)})",
-                path=parent.path if parent else path, line=parent.line if parent else None,
-                fix="make the feature values agree, or add the missing lexicon entry")
+        # A requirement no rule fits (e.g. Coord[NUM=sg] when coordinations are plural) is a
+        # dead branch of a feature variable, not an error: it simply has no derivations.
         rules_for[state] = grounds
         order.append(state)
         if len(rules_for) > MAX_STATES:
@@ -667,7 +686,6 @@ def compile_grammar(grammar: Grammar) -> CompiledGrammar:
         for g in grounds:
             for child in g.children:
                 if isinstance(child, State) and child not in rules_for:
-                    origin.setdefault(child, g.rule)
                     queue.append(child)
 
     reached = {s.category for s in rules_for}
@@ -692,13 +710,23 @@ def compile_grammar(grammar: Grammar) -> CompiledGrammar:
             if any(all(isinstance(c, str) or c in productive for c in g.children) for g in grounds):
                 productive.add(state)
                 changed = True
-    for state in order:
-        if state not in productive:
-            rule = rules_for[state][0].rule
+    for category in sorted({s.category for s in order}, key=lambda c: [s.category for s in order].index(c)):
+        if not any(s in productive for s in order if s.category == category):
+            rule = by_cat[category][0]
             raise DepthkitError(
-                f"{state} can never finish: every rule for it uses a symbol that never ends in words "
+                f"{category} can never finish: every rule for it uses a symbol that never ends in words "
                 f"(recursion that never terminates)", path=rule.path, line=rule.line,
-                fix=f"give {state.category} a way out: a rule that does not lead back to {state.category}")
+                fix=f"give {category} a way out: a rule that does not lead back to {category}")
+    if root not in productive:
+        raise DepthkitError(f"the start symbol {grammar.start} derives no sentence", path=path,
+                            fix="check the feature values required by the start rules")
+    # Drop dead branches so the sampler and the pair twins only see usable rules.
+    for state in order:
+        rules_for[state] = [g for g in rules_for[state]
+                            if all(isinstance(c, str) or c in productive for c in g.children)]
+    order = [s for s in order if s in productive]
+    rules_for = {s: rules_for[s] for s in order}
+    _check_embedding_recursion(grammar, rules_for, order)
     # Unary cycles (A -> B -> A) give infinitely many derivations of the same words.
     unary = {s: [g.children[0] for g in gs if len(g.children) == 1 and isinstance(g.children[0], State)]
              for s, gs in rules_for.items()}
@@ -709,6 +737,44 @@ def compile_grammar(grammar: Grammar) -> CompiledGrammar:
     if grammar.pair is not None:
         _check_pair(compiled)
     return compiled
+
+
+def _compatible(a: Spec, b: Spec) -> bool:
+    """Whether two written specs can unify (variables match anything)."""
+    bd = dict(b)
+    return all(k not in bd or isinstance(v, Var) or isinstance(bd[k], Var) or bd[k] == v for k, v in a)
+
+
+def _check_clashes(grammar: Grammar, by_cat: dict[str, list[Rule]]) -> None:
+    for rule in grammar.rules:
+        for sym in rule.rhs:
+            if isinstance(sym, Symbol) and not any(_compatible(sym.spec, r.lhs.spec) for r in by_cat[sym.category]):
+                offered = sorted({str(r.lhs) for r in by_cat[sym.category]})
+                raise DepthkitError(
+                    f"feature clash: `{rule}` requires {sym} but no rule for {sym.category} fits it "
+                    f"(rules give: {'; '.join(offered)})", path=rule.path, line=rule.line,
+                    fix="make the feature values agree, or add the missing rule or lexicon entry")
+
+
+def _check_embedding_recursion(grammar: Grammar, rules_for: dict[State, list[GroundRule]], order: list[State]) -> None:
+    """Depth above 1 needs an embedding node that can contain another one."""
+    def below(state: State) -> set[State]:
+        seen: set[State] = set()
+        stack = [c for g in rules_for[state] for c in g.children if isinstance(c, State)]
+        while stack:
+            s = stack.pop()
+            if s not in seen:
+                seen.add(s)
+                stack.extend(c for g in rules_for[s] for c in g.children if isinstance(c, State))
+        return seen
+
+    embedding_states = [s for s in order if s.category in grammar.embedding]
+    if not any(t.category in grammar.embedding for s in embedding_states for t in below(s)):
+        cats = ", ".join(sorted(grammar.embedding))
+        rule = next(r for r in grammar.rules if r.lhs.category in grammar.embedding)
+        raise DepthkitError(f"embedding category {cats} never contains another embedding node, so depth stops at 1",
+                            path=rule.path, line=rule.line,
+                            fix=f"let {cats} contain itself somewhere below it (e.g. an RC inside the RC's noun phrase)")
 
 
 def _check_unary_cycles(unary: dict[State, list[State]], rules_for: dict[State, list[GroundRule]]) -> None:

@@ -65,6 +65,7 @@ class DepthTable:
         # Prefix products per (state, rule position, D'): A[j] (first j children all <= D'),
         # B[j] (all <= D' and at least one == D'). Row 0 is the empty product.
         self._prefix: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._weights_cache: dict[tuple[int, int, int], np.ndarray] = {}
         self._unary_order = self._topo_unary()
         for d in range(D + 1):
             self._fill_depth(d)
@@ -164,17 +165,24 @@ class DepthTable:
             raise ValueError(f"no derivation of {self.states[i]} at depth {depth} with {length} words")
         return self._sample(rng, i, depth, length)
 
+    def _rule_weights(self, i: int, dp: int, length: int) -> np.ndarray:
+        key = (i, dp, length)
+        cached = self._weights_cache.get(key)
+        if cached is None:
+            weights = []
+            for ri, r in enumerate(self.rules[i]):
+                k = len(r.children)
+                if k == 1:
+                    w = self.ex[dp, self._child(r.children[0]), length]
+                else:
+                    w = self._prefix[(i, ri, dp)][1][k, length]
+                weights.append(r.weight * w)
+            cached = self._weights_cache[key] = np.asarray(weights)
+        return cached
+
     def _sample(self, rng: random.Random, i: int, d: int, length: int) -> Node:
         dp = d - int(self.embedding[i])
-        weights = []
-        for ri, r in enumerate(self.rules[i]):
-            k = len(r.children)
-            if k == 1:
-                w = self.ex[dp, self._child(r.children[0]), length]
-            else:
-                w = self._prefix[(i, ri, dp)][1][k, length]
-            weights.append(r.weight * w)
-        ri = _choose(rng, np.asarray(weights))
+        ri = _choose(rng, self._rule_weights(i, dp, length))
         r = self.rules[i][ri]
         plan = self._split_children(rng, i, ri, dp, length)
         children: list[Node | str] = []
@@ -186,7 +194,12 @@ class DepthTable:
         return Node(r.ground, tuple(children))
 
     def _split_children(self, rng: random.Random, i: int, ri: int, dp: int, length: int) -> list[tuple[int, int]]:
-        """Choose (exact depth, length) for each child, right to left, so that max depth == dp."""
+        """Choose (exact depth, length) for each child, right to left, so that max depth == dp.
+
+        For child j with t words and exact depth delta, the weight is ex[delta, child, t] times
+        the count of the first j-1 children filling the remaining words: all <= dp (A), or,
+        while no child has reached dp yet and delta < dp, all <= dp with one == dp (B).
+        """
         r = self.rules[i][ri]
         k = len(r.children)
         if k == 1:
@@ -196,31 +209,20 @@ class DepthTable:
         remaining, need_hit = length, True
         for j in range(k, 0, -1):
             c = self._child(r.children[j - 1])
-            best = np.zeros((dp + 1, remaining + 1))
-            for t in range(1, remaining + 1):
-                rest = remaining - t
-                if j == 1:
-                    if rest != 0:
-                        continue
-                    for delta in range(dp + 1):
-                        if need_hit and delta != dp:
-                            continue
-                        best[delta, t] = self.ex[delta, c, t]
-                    continue
-                if rest < j - 1:
-                    continue
-                a_rest = A[j - 1, rest]
-                for delta in range(dp + 1):
-                    e = self.ex[delta, c, t]
-                    if e == 0:
-                        continue
-                    if delta == dp or not need_hit:
-                        best[delta, t] = e * a_rest
-                    else:
-                        # the rest must reach dp: all <= dp with one == dp
-                        best[delta, t] = e * B[j - 1, rest]
-            flat = _choose(rng, best.ravel())
-            delta, t = divmod(flat, remaining + 1)
+            E = self.ex[: dp + 1, c, 1: remaining + 1]  # (depth, t = 1..remaining)
+            if j == 1:
+                W = np.zeros_like(E)
+                W[:, -1] = E[:, -1]  # the first child takes every remaining word
+                if need_hit:
+                    W[:dp, :] = 0.0
+            else:
+                rest = remaining - np.arange(1, remaining + 1)
+                W = E * A[j - 1, rest]
+                if need_hit and dp > 0:
+                    W[:dp, :] = E[:dp, :] * B[j - 1, rest]
+            flat = _choose(rng, W.ravel())
+            delta, t = divmod(flat, remaining)
+            t += 1
             plan[j - 1] = (int(delta), int(t))
             if delta == dp:
                 need_hit = False

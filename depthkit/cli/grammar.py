@@ -1,0 +1,46 @@
+"""`depthkit grammar check|list`: validate grammar files and show their facts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from . import app
+
+grammar_app = typer.Typer(help="Check and list grammar files.", no_args_is_help=True)
+app.add_typer(grammar_app, name="grammar")
+
+
+@grammar_app.command("check")
+def check(
+    file: str = typer.Argument(..., help="Grammar file path or shipped grammar name."),
+    max_depth: int = typer.Option(8, "--max-depth", help="Deepest depth to count derivations for."),
+    max_words: int = typer.Option(30, "--max-words", help="Longest sentence to count derivations for."),
+    as_json: bool = typer.Option(False, "--json", help="Print the facts as JSON."),
+) -> None:
+    """Validate a grammar and print its facts: productive, reachable depths, derivations per depth and length."""
+    from ..grammar_facts import grammar_facts, format_facts
+    from ..grammar import load_grammar
+
+    facts = grammar_facts(load_grammar(file), max_depth=max_depth, max_words=max_words)
+    typer.echo(json.dumps(facts, indent=2) if as_json else format_facts(facts))
+
+
+@grammar_app.command("list")
+def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """List the shipped grammars."""
+    from ..grammar import list_grammar_files, load_grammar
+
+    rows = []
+    for path in list_grammar_files():
+        g = load_grammar(path)
+        rows.append({"name": g.name, "construction": g.construction, "path": str(path),
+                     "embedding": sorted(g.embedding), "pair": bool(g.pair)})
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    width = max((len(r["name"]) for r in rows), default=4)
+    for r in rows:
+        typer.echo(f"{r['name']:<{width}}  {r['construction']}")

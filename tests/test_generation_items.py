@@ -1,0 +1,133 @@
+"""`depthkit generate`: reproducible items with pairs, regions, metrics and controls."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from nltk import Tree
+
+import depthkit
+from depthkit.generation import parse_depths, write_generated
+from depthkit.metrics import tree_metrics
+
+
+@pytest.fixture(scope="module")
+def object_rc():
+    return depthkit.load_grammar("object-rc")
+
+
+def test_generation_same_seed_byte_identical_files(tmp_path):
+    outs = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        cmd = [sys.executable, "-m", "depthkit", "generate", "--grammar", "object-rc", "--depths", "0-3",
+               "--per-depth", "4", "--seed", "11", "--controls", "--out", str(out)]
+        subprocess.run(cmd, check=True, capture_output=True)
+        outs.append(out)
+    assert (outs[0] / "items.jsonl").read_bytes() == (outs[1] / "items.jsonl").read_bytes()
+    assert (outs[0] / "manifest.json").read_bytes() == (outs[1] / "manifest.json").read_bytes()
+
+
+def test_generation_other_seed_differs(object_rc):
+    a = depthkit.generate(object_rc, depths="2", per_depth=5, seed=1)
+    b = depthkit.generate(object_rc, depths="2", per_depth=5, seed=2)
+    assert [i.good for i in a] != [i.good for i in b]
+
+
+def test_generation_depth_independent_of_other_depths(object_rc):
+    """Adding depth 4 to a run leaves the depth-2 items (and their ids) unchanged."""
+    a = [i for i in depthkit.generate(object_rc, depths="2", per_depth=5, seed=3)]
+    b = [i for i in depthkit.generate(object_rc, depths="0,2,4", per_depth=5, seed=3) if i.depth == 2]
+    assert [i.to_dict() for i in a] == [i.to_dict() for i in b]
+
+
+def test_generation_items_follow_schema(object_rc):
+    items = depthkit.generate(object_rc, depths="0-3", per_depth=6, seed=5, controls=True)
+    assert len(items) == 4 * 6 * 2
+    for item in items:
+        d = item.to_dict()
+        tree = Tree.fromstring(d["tree"])
+        words, bad = d["good"].split(" "), d["bad"].split(" ")
+        assert tree.leaves() == words
+        assert d["metrics"] == {**tree_metrics(tree, object_rc.embedding, object_rc.clauses),
+                                "sv_distance": d["metrics"]["sv_distance"], "attractors": d["metrics"]["attractors"]}
+        assert d["metrics"]["embedding_depth"] == d["depth"]
+        # good and bad differ exactly inside the target region, and both regions cover it
+        s, e = d["regions"]["target"]["good"]
+        assert len(words) == len(bad)
+        diff = [i for i, (x, y) in enumerate(zip(words, bad)) if x != y]
+        assert diff and all(s <= i < e for i in diff)
+        assert d["regions"]["critical"]["good"] == [s, len(words)]
+        cs, ce = d["regions"]["controller"]
+        assert d["metrics"]["sv_distance"] == s - (ce - 1) > 0
+        assert d["pair"]["feature"] == "NUM" and d["pair"]["good_value"] != d["pair"]["bad_value"]
+        if d["kind"] == "control":
+            assert d["depth"] == 0 and d["control_of"] == d["id"].removesuffix("/control")
+        else:
+            assert d["id"].startswith(f"object-rc/d{d['depth']}/")
+
+
+def test_generation_controls_match_length_and_distance(object_rc):
+    items = depthkit.generate(object_rc, depths="1-3", per_depth=8, seed=9, controls=True)
+    by_id = {i.id: i for i in items}
+    controls = [i for i in items if i.kind == "control"]
+    assert len(controls) == 24
+    for c in controls:
+        test = by_id[c.control_of]
+        assert c.metrics["n_words"] == test.metrics["n_words"]
+        assert c.match["n_words"] == 0
+        assert abs(c.metrics["sv_distance"] - test.metrics["sv_distance"]) <= 2
+        assert c.metrics["embedding_depth"] == 0
+    # Depth-0 sentences of a given length cannot reach every distance (PPs come in 3-4 words),
+    # so the match is the best available, mostly exact.
+    exact = sum(c.match["sv_distance"] == 0 for c in controls)
+    assert exact >= 0.5 * len(controls)
+
+
+def test_generation_unique_sentences_per_depth(object_rc):
+    items = depthkit.generate(object_rc, depths="1", per_depth=30, seed=0)
+    assert len({i.good for i in items}) == 30
+
+
+def test_generation_varied_lexicon(object_rc):
+    items = depthkit.generate(object_rc, depths="2", per_depth=40, seed=0)
+    words = {w for i in items for w in i.good.split()}
+    assert len(words) > 60
+
+
+def test_generation_parse_depths():
+    assert parse_depths("0-3") == (0, 1, 2, 3)
+    assert parse_depths("1-2,5") == (1, 2, 5)
+    with pytest.raises(depthkit.DepthkitError):
+        parse_depths("a-b")
+
+
+def test_generation_unreachable_depth_is_clear_error(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "depthkit", "generate", "-g", "tests/data/grammars/tiny-rc.yaml",
+                           "--depths", "0-12", "--max-words", "20", "--out", str(tmp_path / "x")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "reachable depths: 0-" in proc.stderr
+
+
+def test_generation_manifest_records_seed_and_hash(tmp_path, object_rc):
+    items = depthkit.generate(object_rc, depths="0-1", per_depth=2, seed=4)
+    write_generated(tmp_path, object_rc, items, {"seed": 4})
+    manifest = json.loads((tmp_path / "manifest.json").read_text())["generate"]
+    assert manifest["grammar_sha256"] == object_rc.sha256
+    assert manifest["options"] == {"seed": 4}
+    assert manifest["items_per_depth"] == {"0": 2, "1": 2}
+    assert "nltk" in manifest["versions"]
+
+
+@pytest.mark.parametrize("name", ["object-rc", "subject-rc", "pp-attractors", "sentential-complements",
+                                  "possessives", "coordination"])
+def test_generation_shipped_grammars_make_pairs(name):
+    items = depthkit.generate(name, depths="0-4", per_depth=3, seed=1, controls=True)
+    assert {i.depth for i in items if i.kind == "test"} == {0, 1, 2, 3, 4}
+    for item in items:
+        assert item.bad and item.bad != item.good
+        assert "sv_distance" in item.metrics
