@@ -1,0 +1,145 @@
+"""Generator speed: items/s per exact depth, and the speed-up over rejection sampling.
+
+Run:  .venv/bin/python bench/bench_generate.py [--grammar object-rc] [--seconds 2]
+
+Prints, from one run:
+  1. derivations/s and items/s (with pair, regions and metrics) at depths 1..12, and the cost
+     per word relative to depth 1 (should stay roughly flat as depth grows);
+  2. at depth 6, exact-depth sampling vs naive rejection sampling from the same weighted
+     grammar (top-down PCFG draws, kept when depth == 6 and length <= the same bound): both
+     draw from the grammar's distribution conditioned on depth and length bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nltk import Tree  # noqa: E402
+
+from depthkit.derivation import Node  # noqa: E402
+from depthkit.generation import _item  # noqa: E402
+from depthkit.grammar import load_grammar  # noqa: E402
+from depthkit.metrics import embedding_depth  # noqa: E402
+from depthkit.sampling import build_table  # noqa: E402
+
+
+def timed(fn, seconds: float) -> tuple[int, float, int]:
+    """Call ``fn`` until ``seconds`` pass; returns (calls, elapsed, words produced)."""
+    start = time.perf_counter()
+    calls = words = 0
+    while True:
+        words += fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return calls, elapsed, words
+
+
+class RejectionSampler:
+    """Top-down sampling from the weighted grammar; a draw longer than ``max_words`` is abandoned."""
+
+    def __init__(self, compiled, max_words: int):
+        self.compiled = compiled
+        self.max_words = max_words
+        self.choices = {}
+        for state, grounds in compiled.rules_for.items():
+            weights = [g.rule.weight for g in grounds]
+            total = sum(weights)
+            self.choices[state] = (grounds, [w / total for w in weights])
+
+    def draw(self, rng: random.Random):
+        budget = [self.max_words]
+
+        def expand(state):
+            grounds, probs = self.choices[state]
+            g = rng.choices(grounds, weights=probs)[0]
+            kids = []
+            for child in g.children:
+                if isinstance(child, str):
+                    budget[0] -= 1
+                    if budget[0] < 0:
+                        raise OverflowError
+                    kids.append(child)
+                else:
+                    kids.append(expand(child))
+            return Node(g, tuple(kids))
+
+        try:
+            return expand(self.compiled.root)
+        except (OverflowError, RecursionError):
+            return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--grammar", default="object-rc")
+    ap.add_argument("--seconds", type=float, default=2.0, help="time per measurement")
+    ap.add_argument("--max-depth", type=int, default=12)
+    ap.add_argument("--rejection-depth", type=int, default=6)
+    args = ap.parse_args()
+
+    grammar = load_grammar(args.grammar)
+    t0 = time.perf_counter()
+    table = build_table(grammar.compiled, args.max_depth)
+    build = time.perf_counter() - t0
+    print(f"grammar {grammar.name}: DP table for depths 0..{args.max_depth}, up to {table.max_words} words, "
+          f"built in {build:.2f} s (once per run)")
+    print(f"{'depth':>5} {'words':>6} {'derivations/s':>14} {'items/s':>9} {'us/word':>8} {'vs depth 1':>10}")
+    base = None
+    for depth in range(1, args.max_depth + 1):
+        lengths = table.lengths(depth)[:7]
+        rng = random.Random(depth)
+        n_draw, t_draw, w_draw = timed(lambda: len(table.sample(rng, depth, lengths[rng.randrange(len(lengths))]).words()),
+                                       args.seconds / 2)
+        rng = random.Random(depth)
+
+        def full_item() -> int:
+            node = table.sample(rng, depth, lengths[rng.randrange(len(lengths))])
+            _item(grammar, node, "bench", depth, "test", None)
+            return len(node.words())
+
+        n_item, t_item, w_item = timed(full_item, args.seconds / 2)
+        per_word = t_item / w_item * 1e6
+        base = base or per_word
+        print(f"{depth:>5} {w_item / n_item:>6.1f} {n_draw / t_draw:>14.0f} {n_item / t_item:>9.0f} "
+              f"{per_word:>8.1f} {per_word / base:>9.2f}x")
+
+    depth = args.rejection_depth
+    bound = table.lengths(depth)[0] + 12
+    exact = build_table(grammar.compiled, depth, max_words=bound)
+    lengths = exact.lengths(depth, max_words=bound)
+    mass = [float(exact.counts(depth)[n]) for n in lengths]
+    rng = random.Random(0)
+    n_dp, t_dp, _ = timed(lambda: len(exact.sample(rng, depth, rng.choices(lengths, weights=mass)[0]).words()),
+                          args.seconds)
+    dp_rate = n_dp / t_dp
+
+    sampler = RejectionSampler(grammar.compiled, bound)
+    rng = random.Random(0)
+    accepted = draws = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < args.seconds * 3:
+        node = sampler.draw(rng)
+        draws += 1
+        if node is not None and embedding_depth(Tree.fromstring(node.bracketed()), grammar.embedding) == depth:
+            accepted += 1
+    elapsed = time.perf_counter() - start
+    rej_rate = accepted / elapsed
+    print(f"\ndepth {depth}, length <= {bound} words, same weighted grammar and distribution:")
+    print(f"  exact-depth sampler : {dp_rate:10.1f} items/s")
+    print(f"  rejection sampling  : {rej_rate:10.2f} items/s ({accepted} accepted of {draws} draws, "
+          f"acceptance {accepted / max(draws, 1):.2e})")
+    if accepted:
+        print(f"  speed-up            : {dp_rate / rej_rate:10.0f}x")
+    else:
+        print(f"  speed-up            : > {dp_rate * elapsed:.0f}x (rejection accepted nothing in {elapsed:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
