@@ -49,7 +49,13 @@ def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
 
 
 def read_jsonl(path: str | Path, *, allow_truncated_tail: bool = False) -> Iterator[dict[str, Any]]:
-    """Yield the records of a JSONL file, with an error naming the bad line.
+    """Yield the records of a JSONL file (see :func:`read_jsonl_numbered`)."""
+    for _, record in read_jsonl_numbered(path, allow_truncated_tail=allow_truncated_tail):
+        yield record
+
+
+def read_jsonl_numbered(path: str | Path, *, allow_truncated_tail: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (1-based line number, record) for a JSONL file, with an error naming a bad line.
 
     With ``allow_truncated_tail`` a last line without its newline that does not parse
     (what a killed writer leaves behind) is skipped instead of raising; callers that
@@ -83,7 +89,7 @@ def read_jsonl(path: str | Path, *, allow_truncated_tail: bool = False) -> Itera
         if not isinstance(record, dict):
             raise DepthkitError(f"line {number} is JSON but not an object", path=path, line=number,
                                 fix="each line must be one JSON object")
-        yield record
+        yield number, record
 
 
 def repair_truncated_tail(path: str | Path) -> bool:
@@ -182,8 +188,9 @@ def load_items(folder_or_file: str | Path) -> list[dict[str, Any]]:
     path = Path(folder_or_file)
     if path.is_dir():
         path = path / ITEMS_FILE
-    items = list(read_jsonl(path))
-    for number, item in enumerate(items, start=1):
+    items = []
+    for number, item in read_jsonl_numbered(path):
+        items.append(item)
         for key in ("id", "depth", "good"):
             if key not in item:
                 raise DepthkitError(f"item on line {number} has no '{key}' field", path=path, line=number,

@@ -34,7 +34,7 @@ from . import demo as _demo  # noqa: E402,F401
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except DepthkitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -52,4 +52,6 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, click.exceptions.Abort):
             return 1
         raise
-    return 0
+    if rc == 130:  # click turns Ctrl-C into a returned 130 outside standalone mode
+        print("interrupted: finished work is saved; run the same command again to resume", file=sys.stderr)
+    return rc if isinstance(rc, int) else 0

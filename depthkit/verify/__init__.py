@@ -1,0 +1,28 @@
+"""`depthkit verify`: check that each generated item really has its intended structure.
+
+Three independent checks per item: the generating grammar (chart parse, ambiguity), spaCy's
+dependency parse and benepar's constituency parse. Notebook API::
+
+    from depthkit.verify import verify_folder, load_verified_ids
+    summary = verify_folder("generated/object-rc")
+    ids = load_verified_ids("generated/object-rc")
+
+Heavy parsers (spaCy, torch, benepar) load only when a run needs them.
+"""
+
+from __future__ import annotations
+
+__all__ = ["verify_folder", "load_verified_ids", "load_verification", "format_summary", "download_benepar",
+           "RULE"]
+
+
+def __getattr__(name: str):  # lazy, so `import depthkit.verify` stays cheap
+    if name in ("verify_folder", "load_verified_ids", "load_verification", "format_summary", "RULE"):
+        from . import runner
+
+        return getattr(runner, name)
+    if name == "download_benepar":
+        from .benepar_parse import download_benepar
+
+        return download_benepar
+    raise AttributeError(name)

@@ -1,0 +1,277 @@
+"""benepar constituency checks: bracket F1 against the intended tree, subject/predicate split, depth.
+
+Model lookup order: the ``model`` argument (``--benepar-model``), then ``$DEPTHKIT_BENEPAR_MODEL``,
+then ``benepar_en3`` where ``benepar.download`` puts it (NLTK's data path). With none found,
+benepar checks are recorded as ``not_run``. torch, transformers and benepar are imported only
+when a model is loaded.
+
+Bracket scoring is a small evalb: the brackets of a tree are the (label, start, end) spans of
+its nodes except the root, nodes spanning the whole sentence, and preterminals (a TOP/ROOT
+wrapper is stripped first); both
+trees' brackets are multisets; labeled F1 compares label and span, unlabeled F1 span only.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nltk import Tree
+
+from ..errors import DepthkitError
+from ..grammar import Grammar
+from .grammar_parse import PTB_PHRASE_LABELS, Intended
+
+ENV_VAR = "DEPTHKIT_BENEPAR_MODEL"
+DEFAULT_MODEL = "benepar_en3"
+WRAPPER_LABELS = ("TOP", "ROOT", "S1", "VROOT", "")
+GET_MODEL_FIX = (f"on a machine with internet: `depthkit verify --download-benepar` (or python -c \"import benepar; "
+                 f"benepar.download('{DEFAULT_MODEL}')\"), then copy the nltk_data/models/{DEFAULT_MODEL} folder here and "
+                 f"set {ENV_VAR}=/path/to/{DEFAULT_MODEL} or pass --benepar-model")
+
+
+@dataclass(frozen=True)
+class BeneparChoice:
+    """Which benepar model a run uses (``path`` None: benepar will not run, ``reason`` says why)."""
+
+    path: str | None
+    source: str  # "argument", "environment", "installed", "none"
+    reason: str | None = None
+
+
+def _installed(name: str) -> str | None:
+    """Where benepar.download put model ``name`` (NLTK's data path), without importing benepar."""
+    import nltk.data
+
+    try:
+        return str(nltk.data.find(f"models/{name}").path)
+    except LookupError:
+        return None
+
+
+def resolve_benepar_model(model: str | Path | None = None) -> BeneparChoice:
+    """Find the benepar model to use; a model the user named but that is missing is an error."""
+    for value, source, what in ((model, "argument", "--benepar-model"),
+                                (os.environ.get(ENV_VAR) or None, "environment", f"${ENV_VAR}")):
+        if not value:
+            continue
+        text = str(value)
+        if Path(text).exists():
+            return BeneparChoice(str(Path(text).resolve()), source)
+        if "/" not in text and "." not in text and (found := _installed(text)):
+            return BeneparChoice(found, source)
+        raise DepthkitError(f"benepar model '{text}' (from {what}) not found", fix=GET_MODEL_FIX)
+    found = _installed(DEFAULT_MODEL)
+    if found:
+        return BeneparChoice(found, "installed")
+    return BeneparChoice(None, "none", f"no benepar model: {DEFAULT_MODEL} is not installed and neither "
+                                       f"--benepar-model nor ${ENV_VAR} is set")
+
+
+def download_benepar(name: str = DEFAULT_MODEL) -> str:
+    """Download a trained benepar model with ``benepar.download`` (needs internet: GitHub release assets)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import benepar
+
+    try:
+        ok = benepar.download(name, raise_on_error=True)
+    except Exception as exc:  # noqa: BLE001 - network errors come in many types
+        raise DepthkitError(f"could not download benepar model '{name}' ({exc.__class__.__name__}: {exc}); "
+                            "benepar.download needs internet access to kitaev.com and github.com",
+                            fix=GET_MODEL_FIX) from None
+    found = _installed(name)
+    if not ok or not found:
+        raise DepthkitError(f"benepar.download('{name}') did not install the model", fix=GET_MODEL_FIX)
+    return found
+
+
+def load_benepar(path: str):
+    """Load a benepar model (folder or single-file checkpoint) as ``benepar.Parser``."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a model folder carries its own tokenizer files
+    try:
+        import benepar
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return benepar.Parser(path)
+    except Exception as exc:  # noqa: BLE001
+        raise DepthkitError(f"could not load benepar model ({exc.__class__.__name__}: {exc})", path=path,
+                            fix=f"point --benepar-model / ${ENV_VAR} at a benepar model folder or checkpoint, "
+                                "or skip benepar with --no-benepar") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Pure scoring
+
+
+def strip_wrapper(tree: Tree) -> Tree:
+    """Drop a unary TOP/ROOT wrapper node (benepar's output root)."""
+    while isinstance(tree, Tree) and tree.label() in WRAPPER_LABELS and len(tree) == 1 and isinstance(tree[0], Tree):
+        tree = tree[0]
+    return tree
+
+
+def brackets(tree: Tree, n_words: int | None = None) -> list[tuple[str, int, int]]:
+    """The (label, start, end) spans scored: every node except the root, nodes spanning the whole
+    sentence, and preterminals.
+
+    With ``n_words``, leaves from that index on (a presentation period) are ignored: spans are
+    clipped to it, and spans left empty (or now covering the whole sentence) are dropped.
+    """
+    tree = strip_wrapper(tree)
+    out: list[tuple[str, int, int]] = []
+
+    def walk(t: Tree | str, start: int, is_root: bool) -> int:
+        if not isinstance(t, Tree):
+            return start + 1
+        end = start
+        for child in t:
+            end = walk(child, end, False)
+        preterminal = len(t) == 1 and not isinstance(t[0], Tree)
+        if not is_root and not preterminal:
+            s, e = start, min(end, total)
+            if s < e and (s, e) != (0, total):
+                out.append((str(t.label()), s, e))
+        return end
+
+    total = len(tree.leaves()) if isinstance(tree, Tree) else 1
+    if n_words is not None:
+        total = min(total, n_words)
+    walk(tree, 0, True)
+    return out
+
+
+def bracket_scores(gold: Tree, predicted: Tree, n_words: int | None = None) -> dict[str, float | None]:
+    """Labeled and unlabeled precision, recall and F1 of ``predicted`` against ``gold`` (None: no brackets)."""
+    g, p = brackets(gold, n_words), brackets(predicted, n_words)
+    out: dict[str, float | None] = {}
+    for kind, key in (("labeled", lambda b: b), ("unlabeled", lambda b: b[1:])):
+        gc, pc = Counter(map(key, g)), Counter(map(key, p))
+        match = sum((gc & pc).values())
+        if not g and not p:
+            prec = rec = f1 = None
+        else:
+            prec = match / len(p) if p else 0.0
+            rec = match / len(g) if g else 0.0
+            f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        out[f"{kind}_precision"] = None if prec is None else round(prec, 4)
+        out[f"{kind}_recall"] = None if rec is None else round(rec, 4)
+        out[f"{kind}_f1"] = None if f1 is None else round(f1, 4)
+    return out
+
+
+def label_depth(tree: Tree, labels: frozenset[str]) -> int:
+    """Most nodes (root excluded) with a label in ``labels`` on one root-to-leaf path."""
+    tree = strip_wrapper(tree)
+
+    def walk(t: Tree | str) -> int:
+        if not isinstance(t, Tree):
+            return 0
+        here = 1 if t.label() in labels else 0
+        return here + max((walk(c) for c in t), default=0)
+
+    return max((walk(c) for c in tree), default=0) if isinstance(tree, Tree) else 0
+
+
+def depth_labels(grammar: Grammar) -> tuple[frozenset[str], str | None]:
+    """PTB labels of the embedding categories, or why constituency depth cannot be compared."""
+    labels = {e: grammar.ptb_label(e) for e in sorted(grammar.embedding)}
+    unmapped = [e for e, lab in labels.items() if lab not in PTB_PHRASE_LABELS]
+    if unmapped:
+        return frozenset(), (f"embedding categories {', '.join(unmapped)} have no PTB phrase label; declare "
+                             f"ptb_labels (e.g. {{{unmapped[0]}: SBAR}}) in the grammar to compare depths")
+    return frozenset(labels.values()), None
+
+
+def analyse(predicted: Tree, intended: Intended, labels: frozenset[str], labels_reason: str | None,
+            n_words: int | None = None) -> dict[str, Any]:
+    """The ``benepar`` part of a verification record for one predicted tree."""
+    n = len(intended.words) if n_words is None else n_words
+    scores = bracket_scores(intended.ptb_tree, predicted, n)
+    unlabeled = {(s, e) for _, s, e in brackets(predicted, n)}
+    split_ok = None
+    if intended.top_spans:
+        split_ok = all(e - s == 1 or (s, e) in unlabeled for s, e in intended.top_spans)
+    reasons = []
+    measured = label_depth(predicted, labels) if labels else None
+    depth_ok = None
+    if labels_reason:
+        reasons.append(f"depth check: {labels_reason}")
+    elif label_depth(intended.ptb_tree, labels) != intended.depth:
+        reasons.append(f"depth check: counting {'/'.join(sorted(labels))} nodes does not give the intended depth "
+                       "even on the intended tree")
+    else:
+        depth_ok = measured == intended.depth
+    decisive = [v for v in (split_ok, depth_ok) if v is not None]
+    status = "ok" if decisive and all(decisive) else ("failed" if decisive else "not_run")
+    if status == "not_run":
+        reasons.insert(0, "no benepar check applies to this item")
+    flat = " ".join(str(strip_wrapper(predicted)).split())
+    return {
+        "status": status,
+        "labeled_f1": scores["labeled_f1"],
+        "unlabeled_f1": scores["unlabeled_f1"],
+        "labeled_precision": scores["labeled_precision"],
+        "labeled_recall": scores["labeled_recall"],
+        "split_ok": split_ok,
+        "measured_depth": measured,
+        "depth_ok": depth_ok,
+        "parse": flat,
+        "reason": "; ".join(reasons) or None,
+    }
+
+
+def not_run(reason: str) -> dict[str, Any]:
+    return {"status": "not_run", "reason": reason}
+
+
+def error(reason: str) -> dict[str, Any]:
+    return {"status": "error", "reason": reason}
+
+
+class BeneparChecker:
+    """Parse batches of items with a loaded ``benepar.Parser``; one item's failure stays with that item."""
+
+    def __init__(self, parser: Any, present: bool = False):
+        self.parser = parser
+        self.present = present
+
+    def words(self, intended: Intended) -> list[str]:
+        words = list(intended.words)
+        if self.present and words:
+            first = words[0][:1].upper() + words[0][1:]
+            words = [first if len(first) == len(words[0]) else words[0], *words[1:], "."]
+        return words
+
+    def _parse(self, batch: list[list[str]]) -> list[Any]:
+        import benepar
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch_struct's arg_constraints notice, once per batch
+            try:
+                return list(self.parser.parse_sents([benepar.InputSentence(words=w) for w in batch]))
+            except Exception:  # noqa: BLE001 - retry one by one so only the failing item is lost
+                out: list[Any] = []
+                for words in batch:
+                    try:
+                        out.append(self.parser.parse(benepar.InputSentence(words=words)))
+                    except Exception as exc:  # noqa: BLE001
+                        out.append(exc)
+                return out
+
+    def check_batch(self, intended: list[Intended], labels: list[tuple[frozenset[str], str | None]]) -> list[dict[str, Any]]:
+        parsed = self._parse([self.words(i) for i in intended])
+        out = []
+        for tree, item, (lab, why) in zip(parsed, intended, labels):
+            if isinstance(tree, Exception):
+                out.append(error(f"benepar raised {tree.__class__.__name__}: {tree}"))
+                continue
+            try:
+                out.append(analyse(tree, item, lab, why, n_words=len(item.words)))
+            except Exception as exc:  # noqa: BLE001
+                out.append(error(f"analysis failed: {exc.__class__.__name__}: {exc}"))
+        return out

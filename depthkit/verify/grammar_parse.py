@@ -1,0 +1,231 @@
+"""The generating grammar's own view of an item: chart parses, ambiguity, and the intended structure.
+
+:func:`intended_structure` reads what the generator meant (tree, target, controller) from an
+item; :class:`GrammarChecker` parses ``good`` and ``bad`` with NLTK's feature chart parser over
+the same grammar and counts the distinct trees of ``good`` (capped).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from nltk import Tree
+
+from ..grammar import Grammar
+
+PTB_PHRASE_LABELS = frozenset({
+    "ADJP", "ADVP", "CONJP", "FRAG", "INTJ", "LST", "NAC", "NP", "NX", "PP", "PRN", "PRT", "QP", "RRC",
+    "S", "SBAR", "SBARQ", "SINV", "SQ", "UCP", "VP", "WHADJP", "WHADVP", "WHNP", "WHPP", "X",
+})
+CLAUSAL_PTB_LABELS = frozenset({"S", "SBAR", "SBARQ", "SINV", "SQ", "RRC"})
+CACHE_SIZE = 20_000  # sentences; controls and twins repeat, and chart parsing is the slow check
+CONJUNCTIONS = frozenset({"and", "or", "but", "nor"})
+# Used only when the grammar maps a category to no PTB label: names that conventionally mean a verb.
+_VERB_CATEGORY = re.compile(r"^(V|IV|TV|DV|Verb|Aux|Modal)(\b|_|$)")
+
+
+@dataclass(frozen=True)
+class Intended:
+    """What the generator intended for one item, with which parser checks can apply to it."""
+
+    words: tuple[str, ...]
+    tree: Tree  # category labels, as in items.jsonl
+    ptb_tree: Tree  # the same tree with labels mapped through the grammar's ptb_labels
+    depth: int
+    target: tuple[int, int] | None
+    controller: tuple[int, int] | None
+    matrix_verbs: tuple[int, ...]  # the matrix clause's verb(s): one of them should be the root
+    matrix_verb_reason: str | None  # why matrix_verbs is empty
+    target_verb: bool  # the target is a verb (so the controller should be its subject)
+    target_verb_reason: str | None
+    clausal: bool  # depth counts embedded clauses (so dependency clause arcs can measure it)
+    clausal_reason: str | None
+    top_spans: tuple[tuple[int, int], ...]  # spans of the root's children (subject / predicate split)
+
+
+def category(label: Any) -> str:
+    """The category name of an NLTK label: a plain string or a feature structure's ``*type*``."""
+    if isinstance(label, str):
+        return label
+    try:
+        from nltk.featstruct import TYPE
+
+        return str(label[TYPE])
+    except (KeyError, TypeError):
+        return str(label)
+
+
+def bracketed(tree: Tree | str) -> str:
+    """One-line bracketed string with category labels only (features dropped)."""
+    if not isinstance(tree, Tree):
+        return str(tree)
+    return f"({category(tree.label())} {' '.join(bracketed(c) for c in tree)})"
+
+
+def relabel(tree: Tree | str, grammar: Grammar) -> Tree | str:
+    """The tree with every label mapped to its PTB label (``ptb_labels``; unmapped labels stay)."""
+    if not isinstance(tree, Tree):
+        return tree
+    return Tree(grammar.ptb_label(category(tree.label())), [relabel(c, grammar) for c in tree])
+
+
+def _is_preterminal(t: Tree) -> bool:
+    return len(t) == 1 and not isinstance(t[0], Tree)
+
+
+def _span(value: Any) -> tuple[int, int] | None:
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return int(value[0]), int(value[1])
+    return None
+
+
+def intended_structure(item: dict[str, Any], tree: Tree, grammar: Grammar) -> Intended:
+    """Read the intended structure of ``item`` (its parsed ``tree``) and decide which checks apply."""
+    words = tuple(item["good"].split(" "))
+    regions = item.get("regions") or {}
+    target = _span((regions.get("target") or {}).get("good")) if isinstance(regions.get("target"), dict) else None
+    controller = _span(regions.get("controller"))
+    ptb = relabel(tree, grammar)
+
+    matrix_verbs, mv_reason, target_verb, tv_reason = _verbs(tree, grammar, target)
+    # Does depth count clauses? Only then can dependency clause arcs measure it.
+    labels = {e: grammar.ptb_label(e) for e in sorted(grammar.embedding)}
+    clausal, c_reason = True, None
+    non_clausal = [f"{e}->{lab}" for e, lab in labels.items() if lab not in CLAUSAL_PTB_LABELS]
+    if non_clausal:
+        clausal = False
+        unmapped = [e for e, lab in labels.items() if lab == e and lab not in PTB_PHRASE_LABELS]
+        c_reason = (f"embedding categories do not map to clausal PTB labels ({', '.join(non_clausal)})"
+                    + (f"; declare them in ptb_labels (e.g. {{{unmapped[0]}: SBAR}}) if they are clauses"
+                       if unmapped else ": dependency clause arcs do not measure this depth"))
+    elif _has_coordination(tree, grammar):
+        clausal = False
+        c_reason = "coordinated embedding: conjuncts attach with conj, which is not embedding"
+
+    top_spans: list[tuple[int, int]] = []
+    i = 0
+    if isinstance(tree, Tree) and len(tree) > 1:
+        for child in tree:
+            n = len(child.leaves()) if isinstance(child, Tree) else 1
+            top_spans.append((i, i + n))
+            i += n
+    return Intended(words=words, tree=tree, ptb_tree=ptb, depth=int(item["depth"]), target=target,
+                    controller=controller, matrix_verbs=matrix_verbs, matrix_verb_reason=mv_reason,
+                    target_verb=target_verb, target_verb_reason=tv_reason,
+                    clausal=clausal, clausal_reason=c_reason, top_spans=tuple(top_spans))
+
+
+def _is_verb(category_name: str, grammar: Grammar) -> bool:
+    label = grammar.ptb_label(category_name)
+    return label.startswith(("VB", "MD")) or (label == category_name and bool(_VERB_CATEGORY.match(category_name)))
+
+
+def _verbs(tree: Tree, grammar: Grammar, target: tuple[int, int] | None
+           ) -> tuple[tuple[int, ...], str | None, bool, str | None]:
+    """The matrix clause's verbs (the target when it is one, else every verb outside embedded
+    clauses) and whether the target is a verb, each with the reason when not."""
+    clause_like = set(grammar.clauses) | set(grammar.embedding)
+    verbs_in_matrix: list[int] = []
+    is_verb: dict[int, bool] = {}
+    for w, pos in enumerate(tree.treepositions("leaves")):
+        cat = category(tree[pos[:-1]].label())
+        is_verb[w] = _is_verb(cat, grammar)
+        embedded = any(category(tree[pos[:k]].label()) in clause_like for k in range(1, len(pos) - 1))
+        if is_verb[w] and not embedded:
+            verbs_in_matrix.append(w)
+    target_words = range(*target) if target else range(0)
+    target_verb = any(is_verb.get(w, False) for w in target_words)
+    tv_reason = None if target_verb else ("the item has no target region (no minimal pair)" if target is None
+                                          else "the target word is not a verb")
+    in_matrix = [w for w in target_words if w in verbs_in_matrix]
+    if in_matrix:
+        return tuple(in_matrix), None, target_verb, tv_reason
+    if verbs_in_matrix:
+        return tuple(verbs_in_matrix), None, target_verb, tv_reason
+    return (), "no verb in the matrix clause (by the grammar's ptb_labels: VB*/MD)", target_verb, tv_reason
+
+
+def _has_coordination(tree: Tree, grammar: Grammar) -> bool:
+    for sub in tree.subtrees(lambda t: category(t.label()) in grammar.embedding):
+        for child in sub:
+            if isinstance(child, Tree):
+                if grammar.ptb_label(category(child.label())) in ("CC", "CONJP"):
+                    return True
+                if _is_preterminal(child) and str(child[0]).lower() in CONJUNCTIONS:
+                    return True
+            elif str(child).lower() in CONJUNCTIONS:
+                return True
+    return False
+
+
+class GrammarChecker:
+    """Chart-parse items with the grammar that generated them (NLTK ``FeatureChartParser``)."""
+
+    def __init__(self, grammar: Grammar, max_parses: int = 10):
+        from nltk.parse import FeatureChartParser
+
+        self.grammar = grammar
+        self.max_parses = max(1, int(max_parses))
+        self._parser = FeatureChartParser(grammar.nltk_grammar, trace=0)
+        self._cache: dict[tuple[str, ...], tuple[list[str], bool, str | None]] = {}
+
+    def distinct_parses(self, words: list[str]) -> tuple[list[str], bool, str | None]:
+        """Distinct category-level trees of ``words`` (at most max_parses + 1), whether the count
+        was capped, and why there is no parse when the words are outside the lexicon."""
+        key = tuple(words)
+        if key not in self._cache:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = self._distinct_parses(words)
+        return self._cache[key]
+
+    def _distinct_parses(self, words: list[str]) -> tuple[list[str], bool, str | None]:
+        try:
+            parses = self._parser.parse(words)
+        except ValueError as exc:  # NLTK: "Grammar does not cover some of the input words"
+            if "does not cover" in str(exc):
+                return [], False, f"words outside the grammar's lexicon: {str(exc).split(':', 1)[-1].strip()}"
+            raise
+        seen: list[str] = []
+        # Feature-level duplicates of one structure are not ambiguity; bound the raw trees read.
+        for tree in itertools.islice(parses, self.max_parses * 20):
+            text = bracketed(tree)
+            if text not in seen:
+                seen.append(text)
+                if len(seen) > self.max_parses:
+                    return seen, True, None
+        return seen, False, None
+
+    def check(self, item: dict[str, Any], intended: Intended) -> dict[str, Any]:
+        """The ``grammar`` part of a verification record."""
+        good, capped, why = self.distinct_parses(list(intended.words))
+        n = len(good)
+        intended_found = bracketed(intended.tree) in good
+        bad = item.get("bad")
+        bad_rejected = None
+        if bad is not None:
+            bad_parses, _, _ = self.distinct_parses(bad.split(" "))
+            bad_rejected = not bad_parses
+        reasons = []
+        if n == 0:
+            reasons.append(why or "good has no parse under the grammar")
+        elif not intended_found and not capped:
+            reasons.append("no parse equals the intended tree")
+        if n > 1:
+            reasons.append(f"{'more than ' + str(self.max_parses) if capped else n} parses: the depth label is ambiguous")
+        if bad_rejected is False:
+            reasons.append("bad also parses: the pair is not grammatical vs ungrammatical under this grammar")
+        ok = n == 1 and intended_found and bad_rejected is not False
+        return {
+            "status": "ok" if ok else "failed",
+            "in_language": n > 0,
+            "bad_rejected": bad_rejected,
+            "n_parses": n if not capped else self.max_parses + 1,
+            "capped": capped,
+            "ambiguous": n > 1,
+            "intended_parse": intended_found,
+            "reason": "; ".join(reasons) or None,
+        }
