@@ -711,7 +711,7 @@ def compile_grammar(grammar: Grammar) -> CompiledGrammar:
                 productive.add(state)
                 changed = True
     for category in sorted({s.category for s in order}, key=lambda c: [s.category for s in order].index(c)):
-        if not any(s in productive for s in order if s.category == category):
+        if category != grammar.start and not any(s in productive for s in order if s.category == category):
             rule = by_cat[category][0]
             raise DepthkitError(
                 f"{category} can never finish: every rule for it uses a symbol that never ends in words "

@@ -1,0 +1,313 @@
+"""`depthkit report` end to end on the fixture: files, numbers recomputed from judgments.jsonl, facts, escaping."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import shutil
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+import _report_helpers as H
+import pytest
+
+from depthkit.cli import main
+from depthkit.errors import DepthkitError
+from depthkit.report import build_report, load_runs
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "fixture-report"
+    html = build_report([H.RUN_STRONG, H.RUN_WEAK], out, threshold=0.6, title="Fixture report")
+    assert html == out / "report.html"
+    return out
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def judgments() -> list[dict]:
+    out = []
+    for run in (H.RUN_STRONG, H.RUN_WEAK):
+        with (run / "judgments.jsonl").open(encoding="utf-8") as f:
+            out.extend(json.loads(line) for line in f if line.strip())
+    return out
+
+
+def test_the_report_folder_holds_every_file(report):
+    for name in ("report.html", "report.md", "manifest.json", "accuracy_by_depth.csv", "controls_by_depth.csv",
+                 "breaking_depth.csv", "regression.csv", "verified_vs_all.csv", "parser_agreement.csv",
+                 "critical_differences.csv", "task_comparison.csv", "judgments_joined.csv"):
+        assert (report / name).is_file(), name
+    for figure in ("accuracy_vs_depth", "controls_vs_depth", "construction_depth_heatmap",
+                   "critical_difference_by_depth", "parser_agreement_vs_depth"):
+        for ext in ("png", "svg"):
+            path = report / "figures" / f"{figure}.{ext}"
+            assert path.is_file() and path.stat().st_size > 5000, path
+    assert (report / "figures" / "accuracy_vs_depth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in (report / "figures" / "accuracy_vs_depth.svg").read_bytes()[:2000]
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["report"]["threshold"] == 0.6 and len(manifest["report"]["runs"]) == 2
+
+
+def test_accuracy_csv_equals_a_recomputation_from_judgments(report):
+    """Counted here with plain Python over judgments.jsonl, independent of depthkit.analysis."""
+    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])  # correct, with verdict, without
+    for j in judgments():
+        if j["kind"] != "test":
+            continue
+        cell = cells[(j["model"], j["task"], j["construction"], j["depth"])]
+        if j["correct"] is None:
+            cell[2] += 1
+        else:
+            cell[0] += j["correct"]
+            cell[1] += 1
+    rows = read_csv(report / "accuracy_by_depth.csv")
+    assert list(rows[0])[:8] == ["model", "task", "construction", "depth", "n", "n_correct", "accuracy", "ci_low"]
+    assert len(rows) == len(cells)
+    for row in rows:
+        k, n, none = cells[(row["model"], row["task"], row["construction"], int(row["depth"]))]
+        assert int(row["n"]) == n and int(row["n_correct"]) == k and int(row["n_no_verdict"]) == none
+        assert float(row["accuracy"]) == pytest.approx(k / n, abs=1e-12)
+        # Wilson by hand
+        z, p = 1.959963984540054, k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        assert float(row["ci_low"]) == pytest.approx(max(0.0, centre - half), abs=1e-12)
+        assert float(row["ci_high"]) == pytest.approx(min(1.0, centre + half), abs=1e-12)
+
+
+def test_control_csv_equals_a_recomputation_from_judgments(report):
+    records = judgments()
+    depth_of = {j["item_id"]: j["depth"] for j in records if j["kind"] == "test"}
+    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for j in records:
+        if j["kind"] == "control" and j["correct"] is not None:
+            cell = cells[(j["model"], j["task"], depth_of[j["control_of"]])]
+            cell[0] += j["correct"]
+            cell[1] += 1
+    rows = read_csv(report / "controls_by_depth.csv")
+    assert len(rows) == len(cells)
+    for row in rows:
+        k, n = cells[(row["model"], row["task"], int(row["depth"]))]
+        assert int(row["n_control"]) == n
+        assert float(row["accuracy_control"]) == pytest.approx(k / n, abs=1e-12)
+
+
+def test_verified_csv_equals_a_recomputation(report):
+    verified = {}
+    with (H.GENERATED / "verification.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            verified[record["item_id"]] = record["verified"]
+    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for j in judgments():
+        if j["kind"] == "test" and j["correct"] is not None and verified[j["item_id"]]:
+            cell = cells[(j["model"], j["task"], j["depth"])]
+            cell[0] += j["correct"]
+            cell[1] += 1
+    for row in read_csv(report / "verified_vs_all.csv"):
+        k, n = cells[(row["model"], row["task"], int(row["depth"]))]
+        assert int(row["n_verified"]) == n
+        assert float(row["accuracy_verified"]) == pytest.approx(k / n, abs=1e-12)
+
+
+def test_critical_csv_equals_a_recomputation(report):
+    diffs: dict[tuple, list[float]] = defaultdict(list)
+    for j in judgments():
+        s = j["scores"]
+        if j["kind"] == "test" and "good_critical" in s:
+            diffs[(j["model"], j["task"], j["depth"])].append(s["good_critical"] - s["bad_critical"])
+    rows = read_csv(report / "critical_differences.csv")
+    assert len(rows) == len(diffs)
+    for row in rows:
+        values = diffs[(row["model"], row["task"], int(row["depth"]))]
+        assert float(row["median"]) == pytest.approx(statistics.median(values), abs=1e-9)
+        assert float(row["mean"]) == pytest.approx(statistics.fmean(values), abs=1e-9)
+        assert float(row["share_positive"]) == pytest.approx(sum(v > 0 for v in values) / len(values))
+
+
+def test_breaking_depth_csv(report):
+    rows = {(r["model"], r["task"]): r for r in read_csv(report / "breaking_depth.csv")}
+    assert rows[("fake-weak", "minimal-pair")]["breaking_depth"] == "3"
+    assert rows[("fake-strong", "minimal-pair")]["breaking_depth"] == ""
+    assert rows[("fake-strong", "minimal-pair")]["max_depth"] == "3"
+
+
+def test_regression_csv_has_coefficient_interval_and_p(report):
+    rows = read_csv(report / "regression.csv")
+    methods = {r["method"] for r in rows}
+    assert {"logit", "firth logit", "mixed logit (VB), frame intercept", "GEE logit, frame clusters"} <= methods
+    weak = [r for r in rows if r["model"] == "fake-weak" and r["task"] == "minimal-pair" and r["term"] == "depth"]
+    for r in weak:
+        assert r["status"] == "ok"
+        assert float(r["ci_low"]) < float(r["coef"]) < float(r["ci_high"]) < 0
+        assert 0 <= float(r["p"]) < 0.01
+
+
+def test_html_shows_the_tables_facts_and_summary(report):
+    page = (report / "report.html").read_text(encoding="utf-8")
+    assert "<title>Fixture report</title>" in page
+    # numbers from accuracy_by_depth.csv appear in the page (2 decimals)
+    weak3 = next(r for r in read_csv(report / "accuracy_by_depth.csv")
+                 if r["model"] == "fake-weak" and r["task"] == "minimal-pair" and r["depth"] == "3")
+    assert f"{float(weak3['accuracy']):.2f} [{float(weak3['ci_low']):.2f}, {float(weak3['ci_high']):.2f}] · n 20" in page
+    assert "What the curves show" in page and "It breaks at depth 3" in page
+    assert "No constituency (benepar) model was available during verification" in page
+    generated = json.loads((H.GENERATED / "manifest.json").read_text())["generate"]
+    assert "object-rc" in page and generated["grammar_sha256"][:12] in page
+    assert re.search(r"<td[^>]*>seed</td><td[^>]*>1</td>", page)
+    assert "GEE logit, frame clusters" in page and "firth logit" in page
+    # self-contained: figures are data URIs, nothing is fetched
+    assert page.count('src="data:image/png;base64,') == 5
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert "<link" not in page and "<script" not in page
+
+
+def test_markdown_report(report):
+    md = (report / "report.md").read_text(encoding="utf-8")
+    assert md.startswith("# Fixture report")
+    assert "![Accuracy vs depth](figures/accuracy_vs_depth.png)" in md
+    assert "| construction | depth |" in md
+
+
+def test_text_from_models_grammars_and_items_is_escaped(tmp_path):
+    data = H.copy_fixture(tmp_path)
+    evil_model = '<script>alert("model")</script>'
+    evil_construction = '<img src=x onerror=alert(1)> & "rc"'
+    for run in ("run-strong", "run-weak"):
+        path = data / run / "judgments.jsonl"
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        for record in lines:
+            record["model"] = evil_model + run
+            record["construction"] = evil_construction
+        path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    manifest = json.loads((data / "generated" / "manifest.json").read_text())
+    manifest["generate"]["grammar"] = "<b>grammar</b>"
+    (data / "generated" / "manifest.json").write_text(json.dumps(manifest))
+    html = build_report([data / "run-strong", data / "run-weak"], tmp_path / "out", title="<i>title</i>")
+    page = html.read_text(encoding="utf-8")
+    for raw in (evil_model, "<img src=x", "<b>grammar</b>", "<i>title</i>"):
+        assert raw not in page
+    assert "&lt;script&gt;alert(&quot;model&quot;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;rc&quot;" in page
+    assert "<script" not in page
+    md = (html.parent / "report.md").read_text(encoding="utf-8")
+    assert "<script" not in md and "<img" not in md and "&lt;script&gt;" in md
+
+
+def test_a_folder_holding_items_and_judgments_works_without_an_eval_manifest(tmp_path):
+    folder = tmp_path / "together"
+    shutil.copytree(H.GENERATED, folder)
+    shutil.copy(H.RUN_WEAK / "judgments.jsonl", folder / "judgments.jsonl")
+    html = build_report([folder], tmp_path / "out")
+    rows = read_csv(html.parent / "accuracy_by_depth.csv")
+    assert {r["model"] for r in rows} == {"fake-weak"}
+
+
+def test_runs_inside_the_generated_folder_are_found(tmp_path):
+    data = H.copy_fixture(tmp_path)
+    run = data / "generated" / "runs" / "weak"
+    run.parent.mkdir()
+    shutil.move(str(data / "run-weak"), run)
+    (run / "manifest.json").write_text(json.dumps({"eval": {"model": "fake-weak"}}))
+    assert load_runs([run]).runs[0].generated == (data / "generated").resolve()
+
+
+def test_the_same_model_in_two_runs_is_told_apart(tmp_path):
+    data = H.copy_fixture(tmp_path)
+    shutil.copytree(data / "run-strong", data / "run-strong-again")
+    loaded = load_runs([data / "run-strong", data / "run-strong-again"])
+    labels = {j["model"] for j in loaded.judgments}
+    assert labels == {"fake-strong (run-strong)", "fake-strong (run-strong-again)"}
+    assert loaded.notes
+
+
+def test_a_record_written_twice_counts_once(tmp_path):
+    data = H.copy_fixture(tmp_path)
+    path = data / "run-strong" / "judgments.jsonl"
+    first = path.read_text().splitlines()[0]
+    with path.open("a") as f:
+        f.write(first + "\n")
+    assert len(load_runs([data / "run-strong"]).judgments) == 160
+
+
+def test_bad_input_names_the_file_line_and_fix(tmp_path):
+    data = H.copy_fixture(tmp_path)
+    with pytest.raises(DepthkitError, match="run folder not found"):
+        load_runs([tmp_path / "nope"])
+    with pytest.raises(DepthkitError, match="no judgments.jsonl"):
+        load_runs([data / "generated"])
+    path = data / "run-strong" / "judgments.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:3] + ["{not json"] + lines[3:]) + "\n")
+    with pytest.raises(DepthkitError) as err:
+        load_runs([data / "run-strong"])
+    assert err.value.line == 4 and err.value.fix
+    record = json.loads(lines[0])
+    record["item_id"] = "object-rc/d9/999"
+    path.write_text(json.dumps(record) + "\n")
+    with pytest.raises(DepthkitError, match="not in .*items.jsonl"):
+        load_runs([data / "run-strong"])
+    record["item_id"] = json.loads(lines[0])["item_id"]
+    record["correct"] = "yes"
+    path.write_text(json.dumps(record) + "\n")
+    with pytest.raises(DepthkitError, match="'correct' must be true, false or null"):
+        load_runs([data / "run-strong"])
+    path.write_text("\n".join(lines) + "\n")
+    (data / "run-strong" / "manifest.json").write_text(json.dumps({"eval": {"items": "../generated",
+                                                                          "items_sha256": "0" * 64}}))
+    with pytest.raises(DepthkitError, match="changed after this run judged it"):
+        load_runs([data / "run-strong"])
+    (data / "run-strong" / "manifest.json").write_text(json.dumps({"eval": {"items": "../missing"}}))
+    shutil.rmtree(data / "generated")
+    with pytest.raises(DepthkitError, match="cannot find the items"):
+        load_runs([data / "run-strong"])
+    with pytest.raises(DepthkitError, match="threshold"):
+        build_report([H.RUN_WEAK], tmp_path / "x", threshold=1.2)
+
+
+def test_cli_json_and_exit_codes(tmp_path, capsys):
+    out = tmp_path / "cli-report"
+    code = main(["report", str(H.RUN_STRONG), str(H.RUN_WEAK), "--out", str(out), "--threshold", "0.6", "--json"])
+    assert code == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert facts["report"] == str(out / "report.html")
+    breaking = {(b["model"], b["task"]): b["breaking_depth"] for b in facts["breaking_depth"]}
+    assert breaking[("fake-weak", "minimal-pair")] == 3 and breaking[("fake-strong", "minimal-pair")] is None
+    assert any("It breaks at depth 3" in s["text"] for s in facts["summary"])
+    assert main(["report", str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert "run folder not found" in capsys.readouterr().err
+
+
+def test_without_controls_verification_or_scores_the_report_says_what_is_missing(tmp_path):
+    data = H.copy_fixture(tmp_path)
+    (data / "generated" / "verification.jsonl").unlink()
+    path = data / "run-weak" / "judgments.jsonl"
+    kept = [line for line in path.read_text().splitlines()
+            if json.loads(line)["kind"] == "test" and json.loads(line)["task"] == "judgment"]
+    path.write_text("\n".join(kept) + "\n")
+    html = build_report([data / "run-weak"], tmp_path / "out")
+    page = html.read_text(encoding="utf-8")
+    assert "No verification.jsonl was found" in page
+    assert "These items have no controls" in page
+    assert page.count('src="data:image/png;base64,') == 2  # the curve and the heatmap; nothing else to draw
+    assert read_csv(html.parent / "verified_vs_all.csv") == []
+    assert len(read_csv(html.parent / "accuracy_by_depth.csv")) == len(H.DEPTHS)
+
+
+def test_a_run_given_twice_counts_once_and_an_unfinished_run_is_flagged(tmp_path):
+    data = H.copy_fixture(tmp_path)
+    manifest = json.loads((data / "run-strong" / "manifest.json").read_text())
+    manifest["eval"]["status"] = "running"
+    (data / "run-strong" / "manifest.json").write_text(json.dumps(manifest))
+    loaded = load_runs([data / "run-strong", data / "run-strong" / "judgments.jsonl"])
+    assert len(loaded.judgments) == 160
+    assert any("more than once" in n for n in loaded.notes)
+    assert any("not complete (status: running)" in n for n in loaded.notes)
