@@ -26,7 +26,7 @@ from typing import Any
 from . import __version__
 from .errors import DepthkitError
 from .store import (ITEMS_FILE, JUDGMENTS_FILE, MANIFEST_FILE, VERIFICATION_FILE, load_items, log,
-                    package_versions, read_jsonl, read_manifest, update_manifest)
+                    package_versions, read_jsonl, read_manifest, update_manifest, write_text_atomic)
 
 FIGURE_DPI = 120
 TABLE_FILES = {
@@ -289,8 +289,8 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
     title = title or _default_title(analysis)
     facts = _run_facts(loaded)
     html_path, md_path = out / "report.html", out / "report.md"
-    _write_text(html_path, render_html(analysis, figures, facts, loaded.notes, title, tables))
-    _write_text(md_path, render_markdown(analysis, figures, facts, loaded.notes, title, tables))
+    write_text_atomic(html_path, render_html(analysis, figures, facts, loaded.notes, title, tables))
+    write_text_atomic(md_path, render_markdown(analysis, figures, facts, loaded.notes, title, tables))
     update_manifest(out, "report", {
         "runs": [str(r.folder) for r in loaded.runs],
         "generated": sorted({str(r.generated) for r in loaded.runs}),
@@ -305,13 +305,6 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
     log(f"report: wrote {html_path}")
     return Report(html_path, md_path, {name: out / TABLE_FILES[name] for name in tables}, tuple(figures), analysis,
                   tuple(summary(analysis)))
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a report."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _chance_from_manifests(runs: Iterable[Run]) -> dict[str, float]:

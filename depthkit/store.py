@@ -30,22 +30,43 @@ def dumps(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
-    """Atomically write ``records`` to ``path``; returns how many were written."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> int:
+    """Write text lines to ``path`` via a temp file and rename (readers never see half a file).
+
+    Returns how many lines were written. The file gets ordinary permissions (0666 & ~umask).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for record in records:
-                f.write(dumps(record) + "\n")
+            for line in lines:
+                f.write(line)
                 n += 1
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return n
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Atomically write a whole text file."""
+    write_lines_atomic(path, [text])
+    return Path(path)
+
+
+def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
+    """Atomically write ``records`` to ``path``; returns how many were written."""
+    return write_lines_atomic(path, (dumps(record) + "\n" for record in records))
 
 
 def read_jsonl(path: str | Path, *, allow_truncated_tail: bool = False) -> Iterator[dict[str, Any]]:
@@ -63,7 +84,7 @@ def read_jsonl_numbered(path: str | Path, *, allow_truncated_tail: bool = False)
     """
     path = Path(path)
     if not path.exists():
-        raise DepthkitError(f"file not found", path=path,
+        raise DepthkitError("file not found", path=path,
                             fix="check the path; `depthkit generate` writes items.jsonl into its --out folder")
     with path.open("rb") as f:
         raw = f.read()
@@ -167,13 +188,8 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
 
 def write_manifest(folder: str | Path, manifest: dict[str, Any]) -> Path:
     """Atomically write ``manifest.json`` (pretty, sorted keys, trailing newline)."""
-    path = Path(folder) / MANIFEST_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".manifest.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(Path(folder) / MANIFEST_FILE,
+                             json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def update_manifest(folder: str | Path, section: str, facts: dict[str, Any]) -> Path:

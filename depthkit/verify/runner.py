@@ -12,9 +12,7 @@ import csv
 import hashlib
 import io
 import json
-import os
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,7 +24,7 @@ from nltk import Tree
 from ..errors import DepthkitError
 from ..grammar import Grammar, load_grammar
 from ..store import (ITEMS_FILE, VERIFICATION_FILE, JsonlAppender, log, package_versions,
-                     read_jsonl, read_manifest, update_manifest)
+                     read_jsonl, read_manifest, update_manifest, write_text_atomic)
 from . import benepar_parse, spacy_parse
 from .grammar_parse import GrammarChecker, intended_structure
 
@@ -300,25 +298,14 @@ def format_summary(summary: dict[str, Any]) -> str:
     return out.getvalue().rstrip("\n")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_summary(folder: Path, summary: dict[str, Any]) -> None:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n")
     writer.writeheader()
     for row in summary["rows"]:
         writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in SUMMARY_COLUMNS})
-    _atomic_write(folder / SUMMARY_CSV, buf.getvalue())
-    _atomic_write(folder / SUMMARY_JSON, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(folder / SUMMARY_CSV, buf.getvalue())
+    write_text_atomic(folder / SUMMARY_JSON, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
 
 
 # --------------------------------------------------------------------------------------------
