@@ -347,7 +347,7 @@ def _build(path: Path, data: dict, key_lines: dict[str, tuple[int, int]], text: 
             if len(domain) != 2:
                 fail(f"feature {p['flip']} takes {len(domain)} values ({', '.join(map(_fmt, domain)) or 'none'}), "
                      "so the flip is not obvious", "pair",
-                     fix="add `values: {{a: b, b: a}}` under pair: saying which value replaces which")
+                     fix="add `values: {a: b, b: a}` under pair: saying which value replaces which")
             a, b = sorted(domain, key=str)
             values = {a: b, b: a}
         if not isinstance(values, dict):
