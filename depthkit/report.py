@@ -26,7 +26,7 @@ from typing import Any
 from . import __version__
 from .errors import DepthkitError
 from .store import (ITEMS_FILE, JUDGMENTS_FILE, MANIFEST_FILE, VERIFICATION_FILE, load_items, log,
-                    package_versions, read_jsonl, read_manifest, update_manifest, write_text_atomic)
+                    package_versions, read_jsonl, read_manifest, sha256_file, update_manifest, write_text_atomic)
 
 FIGURE_DPI = 120
 TABLE_FILES = {
@@ -92,19 +92,9 @@ def _find_generated(run_dir: Path, manifest: Mapping[str, Any]) -> Path:
     recorded = section.get("items_sha256")
     if recorded:
         for folder in found:
-            if _sha256_file(folder / ITEMS_FILE) == recorded:
+            if sha256_file(folder / ITEMS_FILE) == recorded:
                 return folder
     return found[0]
-
-
-def _sha256_file(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_runs(run_dirs: Sequence[str | Path]) -> Loaded:
@@ -190,7 +180,7 @@ def _check_items_unchanged(manifest: Mapping[str, Any], generated: Path, run_dir
     recorded = (manifest.get("eval") or {}).get("items_sha256")
     if not recorded:
         return
-    actual = _sha256_file(generated / ITEMS_FILE)
+    actual = sha256_file(generated / ITEMS_FILE)
     if actual != recorded:
         raise DepthkitError(f"{generated / ITEMS_FILE} changed after this run judged it (sha256 {actual[:12]}, "
                             f"the run recorded {str(recorded)[:12]})", path=run_dir / MANIFEST_FILE,

@@ -163,6 +163,15 @@ def sha256_text(*parts: str) -> str:
     return h.hexdigest()
 
 
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def package_versions(names: Iterable[str] = ("depthkit", "nltk", "numpy", "spacy", "benepar", "torch",
                                               "transformers", "seaborn", "pandas", "statsmodels")) -> dict[str, str]:
     """Installed versions of the packages that can change results (absent ones omitted)."""

@@ -9,7 +9,6 @@ per item), ``verification_summary.csv`` / ``.json``, and the ``verify`` section 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import sys
@@ -24,7 +23,7 @@ from nltk import Tree
 from ..errors import DepthkitError
 from ..grammar import Grammar, load_grammar
 from ..store import (ITEMS_FILE, VERIFICATION_FILE, JsonlAppender, log, package_versions,
-                     read_jsonl, read_manifest, update_manifest, write_text_atomic)
+                     read_jsonl, read_manifest, sha256_file, update_manifest, write_text_atomic)
 from . import benepar_parse, spacy_parse
 from .grammar_parse import GrammarChecker, intended_structure
 
@@ -139,14 +138,6 @@ def resolve_grammars(entries: list[Entry], manifest: dict[str, Any], override: s
             notes.append(f"grammar '{name}' ({out[name].path}) changed since the items were generated; "
                          "grammar checks use the current file")
     return out, notes
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,7 +371,7 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
         choice = benepar_parse.resolve_benepar_model(benepar_model)
     grammar_reason = "skipped (--no-grammar)" if "grammar" in skip else None
     settings = {
-        "items_sha256": _sha256_file(items_path),
+        "items_sha256": sha256_file(items_path),
         "grammars": {n: g.sha256 for n, g in grammars.items()},
         "run_grammar": grammar_reason is None,
         "spacy_model": spacy_name,
