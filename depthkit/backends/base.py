@@ -1,16 +1,26 @@
 """The backend contract: what every model backend (hf, openai, fake, plugins) provides.
 
-Two batched calls, both taking a list and returning a list of the same length and order:
+Two batched calls, both taking a list and returning a list of the same length and order
+(shapes: ``score(list[ScoreRequest] of length N) -> list[TokenScores] of length N``,
+``complete(list[Prompt] of length N) -> list[Completion] of length N``):
 
-* :meth:`Backend.score` — log-probabilities of a *continuation* given a *context*.
+* :meth:`Backend.score` — log-probabilities of a *continuation* given a *context*
+  (lm-evaluation-harness ``loglikelihood``, but per token).
 * :meth:`Backend.complete` — text (and, where the backend can, answer log-probabilities)
-  for prompts, used by prompted tasks.
+  for prompts, used by prompted tasks (lm-evaluation-harness ``generate_until`` plus
+  ``loglikelihood`` of the first answer token).
 
 Whitespace rule (as in lm-evaluation-harness): whitespace belongs to the text after it.
 To score the word "laughs" after "the author", use ``context="the author"`` and
-``continuation=" laughs"``. An empty context means "start of text": the backend puts the
-model's start token (configurable per backend) before the continuation so the first word
-gets a real probability.
+``continuation=" laughs"``. The model reads ``START + context + continuation`` where START
+is the model's start token (configurable per backend, e.g. ``<|endoftext|>`` for SmolLM2),
+so the first word of a sentence gets a real probability even when the context is empty.
+Only continuation tokens are returned. Put the context/continuation boundary before a space
+(the whitespace rule) and no token straddles it; where one would, backends may tokenize the
+two parts separately (``hf``) or count the straddling token in the continuation.
+
+Backends must be deterministic for a given :meth:`Backend.fingerprint`: depthkit caches
+every call under ``sha256(fingerprint, request)`` and never asks twice.
 """
 
 from __future__ import annotations
@@ -28,15 +38,20 @@ class ScoreRequest:
     context: str
     continuation: str
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"context": self.context, "continuation": self.continuation}
+
 
 @dataclass(frozen=True)
 class TokenScores:
     """Per-token log-probabilities (natural log) of one continuation.
 
-    ``tokens[i]`` is the text of the i-th continuation token, ``offsets[i]`` its start
-    character in the continuation, ``logprobs[i]`` its log-probability. The token texts
-    concatenate to the continuation (byte-level pieces may be joined into the token that
-    completes a character). ``total`` is the sum.
+    Three tuples of equal length T (the number of continuation tokens): ``tokens[i]`` is the
+    text of the i-th token, ``offsets[i]`` its start character in the continuation,
+    ``logprobs[i]`` its log-probability given everything before it. Offsets increase and
+    the token texts concatenate to the continuation, a token's leading whitespace included
+    (byte-level pieces may be joined into the token that completes a character). ``total``
+    is the sum; a word's score is the sum of the tokens that start inside it.
     """
 
     tokens: tuple[str, ...]
@@ -51,6 +66,10 @@ class TokenScores:
         """Sum over tokens starting inside characters ``[start, end)`` of the continuation."""
         return float(sum(lp for off, lp in zip(self.offsets, self.logprobs) if start <= off < end))
 
+    def span_count(self, start: int, end: int) -> int:
+        """How many tokens start inside characters ``[start, end)``."""
+        return sum(1 for off in self.offsets if start <= off < end)
+
     def to_dict(self) -> dict[str, Any]:
         return {"tokens": list(self.tokens), "offsets": list(self.offsets), "logprobs": list(self.logprobs)}
 
@@ -63,19 +82,30 @@ class TokenScores:
 class Prompt:
     """A prompted request: chat messages, and optionally the answers to rank.
 
-    ``messages`` are ``{"role": ..., "content": ...}`` dicts. When ``choices`` is given
-    (e.g. ``("Yes", "No")`` or ``("A", "B")``) the backend returns the log-probability of
-    each choice as the first answer token(s) where it can.
+    ``messages`` are ``{"role": ..., "content": ...}`` dicts (roles ``system``, ``user``,
+    ``assistant``). Backends with a chat template apply it and open the assistant turn;
+    others join the contents with blank lines. When ``choices`` is given (e.g.
+    ``("Yes", "No")`` or ``("A", "B")``) the backend returns the log-probability of each
+    choice as the first answer token where it can (``Completion.choice_logprobs``).
+    ``max_tokens`` bounds the generated text (greedy decoding).
     """
 
     messages: tuple[dict[str, str], ...]
     choices: tuple[str, ...] = ()
     max_tokens: int = 8
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"messages": [dict(m) for m in self.messages], "choices": list(self.choices),
+                "max_tokens": self.max_tokens}
+
 
 @dataclass(frozen=True)
 class Completion:
-    """What a prompt produced: the text, and choice log-probabilities when available."""
+    """What a prompt produced: the text, and choice log-probabilities when available.
+
+    ``choice_logprobs`` maps every choice of the prompt to a natural-log probability of it
+    being the first answer token (None when the backend cannot tell).
+    """
 
     text: str
     choice_logprobs: dict[str, float] | None = None
@@ -90,12 +120,18 @@ class Completion:
 
 @dataclass(frozen=True)
 class Option:
-    """One backend option: its type, default and meaning (shown by `depthkit models list`)."""
+    """One backend option: its type, default and meaning (shown by `depthkit models list`).
+
+    ``secret`` options (API keys) never reach manifests, logs or caches. Options with
+    ``affects_output=False`` (threads, timeouts, test counters) are left out of the
+    fingerprint, so changing them keeps cached results valid.
+    """
 
     type: type
     default: Any
     help: str
     secret: bool = False
+    affects_output: bool = True
 
 
 class Backend(ABC):
@@ -106,6 +142,7 @@ class Backend(ABC):
     requires: ClassVar[str] = ""  # what must be installed or running, for `depthkit models list`
     options: ClassVar[dict[str, Option]] = {}
     supports_score: ClassVar[bool] = True
+    default_batch_size: ClassVar[int] = 32  # requests per call when the user gives no --batch-size
 
     def __init__(self, model: str | None = None, **options: Any):
         from ..errors import DepthkitError
@@ -127,6 +164,16 @@ class Backend(ABC):
                                         fix=f"{key}: {spec.help}") from None
             self.config[key] = value
 
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Why this backend cannot run here (missing package, file…), or None when it can."""
+        return None
+
+    @property
+    def label(self) -> str:
+        """The model as judgments.jsonl names it: ``name:model`` (or ``name``)."""
+        return f"{self.name}:{self.model}" if self.model else self.name
+
     @property
     def public_config(self) -> dict[str, Any]:
         """Options safe to write to manifests and caches (secrets removed)."""
@@ -134,7 +181,12 @@ class Backend(ABC):
 
     def fingerprint(self) -> dict[str, Any]:
         """What identifies this backend's outputs: cache keys and manifests use it (no secrets)."""
-        return {"backend": self.name, "model": self.model, "options": self.public_config}
+        options = {k: v for k, v in self.public_config.items() if self.options[k].affects_output}
+        return {"backend": self.name, "model": self.model, "options": options}
+
+    @property
+    def supports_complete(self) -> bool:
+        return type(self).complete is not Backend.complete
 
     @abstractmethod
     def score(self, requests: Sequence[ScoreRequest]) -> list[TokenScores]:

@@ -1,0 +1,184 @@
+"""The hf backend on a tiny random llama (built in the test, offline): prefix-tree scoring equals
+plain scoring, batching does not change scores, whitespace/offset rules, start token, prompts."""
+
+from __future__ import annotations
+
+import pytest
+
+from _eval_helpers import items_folder, make_tiny_model, read_judgments
+from depthkit.backends import get_backend
+from depthkit.backends.base import Prompt, ScoreRequest
+from depthkit.backends.hf import _Tree, group_by_prefix
+from depthkit.errors import DepthkitError
+from depthkit.evaluation import evaluate
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+SENTENCES = ["The doctor that the boys know smiles.", "The doctor that the boys know smile.",
+             "The author laughs.", "The authors laugh.", "A pilot admires the senators.",
+             "The café owner smiles.", "The doctor that the boys know smiles."]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="module")
+def backend(tiny):
+    b = get_backend(f"hf:{tiny}", threads=1)
+    b.load()
+    return b
+
+
+def requests():
+    return [ScoreRequest("", s) for s in SENTENCES]
+
+
+def test_fast_paths_are_active_and_exact(backend):
+    assert backend._tree_ok and backend._split_head
+    tree = backend.score(requests())
+    backend.config["share_prefix"] = False
+    try:
+        unshared = backend.score(requests())
+    finally:
+        backend.config["share_prefix"] = True
+    seqs = [backend._start_ids + backend._encode(s)[0] for s in SENTENCES]
+    plain = backend._plain_logprobs(seqs, split_head=False)
+    for text, t, u, p in zip(SENTENCES, tree, unshared, plain):
+        assert t.tokens == u.tokens
+        assert max(abs(a - b) for a, b in zip(t.logprobs, u.logprobs)) < 1e-5
+        assert abs(t.total - sum(p)) < 1e-4
+        if text.isascii():
+            assert max(abs(a - b) for a, b in zip(t.logprobs, p[len(backend._start_ids):])) < 1e-5
+
+
+def test_batched_and_one_by_one_agree(backend):
+    together = backend.score(requests())
+    for request, score in zip(requests(), together):
+        alone = backend.score([request])[0]
+        assert alone.tokens == score.tokens
+        assert max(abs(a - b) for a, b in zip(alone.logprobs, score.logprobs)) < 1e-5
+    backend.config["max_batch_tokens"] = 16  # one row per forward pass
+    try:
+        small = backend.score(requests())
+    finally:
+        backend.config["max_batch_tokens"] = 1024
+    assert all(abs(a.total - b.total) < 1e-4 for a, b in zip(small, together))
+
+
+def test_pair_shares_its_prefix(backend):
+    backend.forward_tokens = 0
+    backend.score(requests()[:2])
+    shared = backend.forward_tokens
+    backend.config["share_prefix"] = False
+    backend.forward_tokens = 0
+    try:
+        backend.score(requests()[:2])
+    finally:
+        backend.config["share_prefix"] = True
+    assert shared < backend.forward_tokens
+
+
+def test_tokens_follow_the_whitespace_rule(backend):
+    for text, score in zip(SENTENCES, backend.score(requests())):
+        assert "".join(score.tokens) == text
+        assert list(score.offsets) == sorted(score.offsets) and score.offsets[0] == 0
+        for tok, off in zip(score.tokens, score.offsets):
+            assert text[off:off + len(tok)] == tok
+            assert tok.isspace() or not tok.endswith(" ")  # whitespace goes with the word after it
+        assert all(lp <= 0 for lp in score.logprobs)
+
+
+def test_context_is_conditioned_on(backend):
+    whole = backend.score([ScoreRequest("", "The author laughs.")])[0]
+    split = backend.score([ScoreRequest("The author", " laughs.")])[0]
+    assert split.tokens == whole.tokens[-len(split.tokens):]
+    assert abs(split.total - sum(whole.logprobs[-len(split.tokens):])) < 1e-5
+
+
+def test_start_token_option(tiny):
+    default = get_backend(f"hf:{tiny}", threads=1)
+    assert default.start_text == "<|im_start|>"  # the tokenizer's BOS
+    eot = get_backend(f"hf:{tiny}", threads=1, start_token="<|endoftext|>")
+    none = get_backend(f"hf:{tiny}", threads=1, start_token="none")
+    r = [ScoreRequest("", "The author laughs.")]
+    a, b, c = default.score(r)[0], eot.score(r)[0], none.score(r)[0]
+    assert a.tokens == b.tokens == c.tokens
+    assert a.logprobs != b.logprobs
+    assert c.logprobs[0] == 0.0 and c.logprobs[1:] != a.logprobs[1:]
+    assert eot.fingerprint() != default.fingerprint()
+
+
+def test_prompts_use_the_chat_template_and_rank_choices(backend):
+    prompt = Prompt(({"role": "user", "content": "Is it right? Answer Yes or No."},), ("Yes", "No"), max_tokens=3)
+    text = backend.tokenizer.decode(backend.prompt_ids(prompt))
+    assert text.startswith("<|im_start|>user\n") and text.endswith("<|im_start|>assistant\n")
+    first, second = backend.complete([prompt, prompt])
+    assert first == second and isinstance(first.text, str)
+    assert set(first.choice_logprobs) == {"Yes", "No"} and all(v <= 0 for v in first.choice_logprobs.values())
+    no_choices = backend.complete([Prompt(prompt.messages, (), 2)])[0]
+    assert no_choices.choice_logprobs is None
+
+
+def test_prompt_prefix_tree_matches_plain_generation(backend):
+    prompts = [Prompt(({"role": "user", "content": f"Is this right: The {w} laughs? Answer Yes or No."},),
+                      ("Yes", "No"), max_tokens=4) for w in ("author", "authors", "doctor", "pilot", "senators")]
+    prompts.append(Prompt(({"role": "user", "content": "Which? A: x B: y"},), ("A", "B"), max_tokens=1))
+    tree = backend.complete(prompts)
+    assert backend._tree_complete is True
+    plain = backend._complete_plain(prompts, [backend.prompt_ids(p) for p in prompts])
+    for a, b in zip(tree, plain):
+        assert a.text == b.text
+        assert all(abs(a.choice_logprobs[c] - b.choice_logprobs[c]) < 1e-4 for c in a.choice_logprobs)
+
+
+def test_plain_prompt_without_chat_template(tiny):
+    b = get_backend(f"hf:{tiny}", threads=1, chat_template="false")
+    prompt = Prompt(({"role": "system", "content": "Be brief."}, {"role": "user", "content": "Answer:"}), ("A", "B"))
+    assert b.tokenizer.decode(b.prompt_ids(prompt)) == "<|im_start|>Be brief.\n\nAnswer:"
+
+
+def test_group_by_prefix():
+    seqs = [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 6], [0, 7, 8], [0, 1, 2, 3, 4, 5]]
+    trees = group_by_prefix(seqs)
+    assert sorted(len(t.tokens) for t in trees) == [3, 7]
+    big = next(t for t in trees if len(t.tokens) == 7)
+    assert big.paths[0] == big.paths[3] and big.paths[1][:5] == big.paths[0][:5]
+    assert big.positions == [0, 1, 2, 3, 4, 5, 5]
+    assert len(group_by_prefix(seqs, share=False)) == 4
+    tree = _Tree.build({0: [5, 6], 1: [7]})
+    assert tree.parents == [-1, 0, -1]
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(DepthkitError, match="cannot load model"):
+        get_backend(f"hf:{tmp_path / 'nothing'}").score([ScoreRequest("", "x")])
+
+
+def test_eval_end_to_end_with_a_local_model(tiny, tmp_path):
+    folder = items_folder(tmp_path)
+    path = evaluate(folder, f"hf:{tiny}", ("minimal-pair", "judgment", "forced-choice"), tmp_path / "run",
+                    options={"threads": "1"}, limit=1, progress=False)
+    records = read_judgments(path)
+    assert {r["task"] for r in records} == {"minimal-pair", "judgment", "forced-choice"}
+    assert all(r["model"] == f"hf:{tiny}" for r in records)
+    mp = [r for r in records if r["task"] == "minimal-pair" and r["correct"] is not None]
+    assert mp and all(isinstance(r["scores"]["good_critical"], float) for r in mp)
+
+
+def test_thread_tuner_prefers_the_faster_and_explores_under_contention():
+    from depthkit.backends.hf import ThreadTuner
+
+    tuner = ThreadTuner((1, 2))
+    assert tuner.choose() == 2  # all CPUs first
+    tuner.rate, tuner.peak = {2: 700.0}, {2: 700.0}
+    picks = [tuner.choose() for _ in range(40)]
+    assert picks.count(1) == 2 and picks[18] == 1  # the other choice every 20th pass
+    tuner.rate = {2: 300.0}  # two threads now run at 43% of their best: contention
+    picks = [tuner.choose() for _ in range(8)]
+    assert picks.count(1) == 2
+    tuner.rate, tuner.peak = {2: 300.0, 1: 380.0}, {2: 700.0, 1: 400.0}
+    picks = [tuner.choose() for _ in range(10)]
+    assert picks.count(1) >= 9  # one thread is faster now, and keeps being chosen

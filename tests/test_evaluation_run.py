@@ -1,0 +1,171 @@
+"""`evaluate` with the fake backend: outputs, manifest, cache use, resume, filters, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from _eval_helpers import items, items_folder, read_judgments
+from depthkit.backends.base import Backend, Option, TokenScores
+from depthkit.errors import DepthkitError
+from depthkit.evaluation import accuracy_by_depth, evaluate, limit_items
+from depthkit.tasks import Presentation
+
+KEYS = ["item_id", "model", "task", "depth", "construction", "kind", "control_of", "correct", "verdict_by", "scores"]
+
+
+def run(tmp_path: Path, **kw) -> Path:
+    folder = kw.pop("folder", None) or items_folder(tmp_path)
+    kw.setdefault("out", tmp_path / "run")
+    kw.setdefault("progress", False)
+    return evaluate(folder, kw.pop("model", "fake"), **kw)
+
+
+def test_all_tasks_every_item_once_with_schema_keys(tmp_path):
+    path = run(tmp_path, tasks=("minimal-pair", "judgment", "forced-choice"))
+    records = read_judgments(path)
+    n = len(items())
+    assert len(records) == 3 * n
+    assert {(r["item_id"], r["task"]) for r in records} == {(i["id"], t) for i in items()
+                                                            for t in ("minimal-pair", "judgment", "forced-choice")}
+    assert all(list(r) == KEYS for r in records)
+    # item order, task by task
+    assert [r["item_id"] for r in records[:n]] == [i["id"] for i in items()]
+    no_bad = {r["task"]: r for r in records if r["item_id"] == "handmade/d0/000"}
+    assert no_bad["minimal-pair"]["correct"] is None and no_bad["forced-choice"]["correct"] is None
+    assert no_bad["judgment"]["correct"] is not None and "bad_answer" not in no_bad["judgment"]["scores"]
+
+
+def test_manifest_records_backend_prompts_presentation_and_counts(tmp_path):
+    run(tmp_path, tasks=("minimal-pair", "judgment"), presentation=Presentation(period=False), seed=7)
+    m = json.loads((tmp_path / "run" / "manifest.json").read_text())["eval"]
+    assert m["status"] == "complete" and m["model"] == "fake"
+    assert m["backend"]["backend"] == "fake" and m["presentation"] == {"capitalize": True, "period": False}
+    assert m["seed"] == 7 and "python" in m["versions"] and m["items_sha256"]
+    prompt = m["tasks"]["judgment"]["prompt"]
+    assert "{sentence}" in prompt["text"] and len(prompt["sha256"]) == 64
+    assert m["tasks"]["minimal-pair"]["verdict_by"] == "critical"
+    assert m["counts"]["judgments"] == 2 * len(items())
+    assert m["counts"]["requests_sent"] > 0 and m["counts"]["requests_from_cache"] == 0
+
+
+def test_second_run_is_answered_from_the_cache(tmp_path):
+    counter = tmp_path / "count.txt"
+    first = run(tmp_path, options={"count_file": str(counter)})
+    sent = len(counter.read_text().splitlines())
+    (tmp_path / "run" / "judgments.jsonl").unlink()
+    second = run(tmp_path, options={"count_file": str(counter)})
+    assert len(counter.read_text().splitlines()) == sent  # nothing sent again
+    assert read_judgments(first) == read_judgments(second)
+    m = json.loads((tmp_path / "run" / "manifest.json").read_text())["eval"]
+    assert m["counts"]["requests_sent"] == 0 and m["counts"]["requests_from_cache"] == sent
+
+
+def test_resume_skips_finished_items(tmp_path):
+    path = run(tmp_path)
+    records = read_judgments(path)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records[:5]) + '{"item_id": "trunc', encoding="utf-8")
+    counter = tmp_path / "count.txt"
+    run(tmp_path, options={"count_file": str(counter)})
+    assert not counter.exists()  # everything came from the cache
+    assert read_judgments(path) == records
+
+
+def test_other_model_in_the_same_folder_is_refused(tmp_path):
+    run(tmp_path)
+    with pytest.raises(DepthkitError, match="another model"):
+        run(tmp_path, options={"seed": 3})
+
+
+def test_runtime_options_do_not_invalidate(tmp_path):
+    run(tmp_path)
+    run(tmp_path, options={"delay": "0"})
+
+
+def test_limit_keeps_first_items_per_depth_with_controls(tmp_path):
+    kept = limit_items(items(), 1)
+    tests = [i for i in kept if i["kind"] == "test"]
+    assert sorted(i["depth"] for i in tests) == sorted({i["depth"] for i in items()})
+    assert all(i["control_of"] in {t["id"] for t in tests} for i in kept if i["kind"] == "control")
+    path = run(tmp_path, limit=1)
+    assert len(read_judgments(path)) == len(kept)
+
+
+def test_verified_only_needs_verification(tmp_path):
+    with pytest.raises(DepthkitError) as err:
+        run(tmp_path, verified_only=True)
+    assert "depthkit verify" in err.value.fix and "verification.jsonl" in err.value.message
+
+
+def test_verified_only_keeps_verified_items(tmp_path):
+    verify = pytest.importorskip("depthkit.verify")
+    if not hasattr(verify, "load_verified_ids"):
+        pytest.skip("verification not available")
+    folder = items_folder(tmp_path)
+    all_items = items()
+    with open(folder / "verification.jsonl", "w") as f:
+        for n, item in enumerate(all_items):
+            f.write(json.dumps({"item_id": item["id"], "depth": item["depth"], "construction": item["construction"],
+                                "kind": item["kind"], "verified": n % 2 == 0, "verified_by": "test"}) + "\n")
+    path = run(tmp_path, folder=folder, verified_only=True)
+    assert [r["item_id"] for r in read_judgments(path)] == [i["id"] for n, i in enumerate(all_items) if n % 2 == 0]
+
+
+def test_fake_accuracy_shows_in_accuracy_by_depth(tmp_path):
+    folder = items_folder(tmp_path)
+    path = run(tmp_path, folder=folder, options={"items": str(folder), "accuracy": "1", "decay": "1"})
+    acc = accuracy_by_depth(read_judgments(path), "minimal-pair")
+    assert acc[0][0] == acc[0][1] > 0 and all(c == 0 for d, (c, n) in acc.items() if d > 0)
+
+
+class ScoreOnly(Backend):
+    name = "score-only"
+    options = {"token": Option(str, None, "secret", secret=True)}
+
+    def score(self, requests):
+        return [TokenScores((r.continuation,), (0,), (-1.0,)) for r in requests]
+
+
+def test_backend_without_prompts_is_refused_for_prompted_tasks(tmp_path):
+    with pytest.raises(DepthkitError, match="cannot answer prompts"):
+        run(tmp_path, model=ScoreOnly(), tasks=("judgment",))
+
+
+def test_secrets_stay_out_of_every_file(tmp_path):
+    run(tmp_path, model=ScoreOnly(None, token="sk-VERYSECRET"))
+    for f in (tmp_path / "run").iterdir():
+        assert b"VERYSECRET" not in f.read_bytes(), f
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(DepthkitError, match="unknown task"):
+        run(tmp_path, tasks=("cloze",))
+    with pytest.raises(DepthkitError, match="batch-size"):
+        run(tmp_path, batch_size=0)
+    with pytest.raises(DepthkitError, match="not found"):
+        run(tmp_path, folder=tmp_path / "missing")
+    with pytest.raises(DepthkitError, match="which this run does not do"):
+        from depthkit.tasks import PROMPT_DIR
+
+        run(tmp_path, prompts=[PROMPT_DIR / "judgment.yaml"])
+
+
+def test_small_batches_give_the_same_judgments(tmp_path):
+    a = read_judgments(run(tmp_path, out=tmp_path / "a", batch_size=1))
+    b = read_judgments(run(tmp_path, out=tmp_path / "b", batch_size=1000))
+    assert a == b
+
+
+def test_tasks_run_one_by_one_into_one_folder(tmp_path):
+    run(tmp_path, tasks=("minimal-pair",))
+    path = run(tmp_path, tasks=("judgment",))
+    records = read_judgments(path)
+    assert [r["task"] for r in records] == ["minimal-pair"] * len(items()) + ["judgment"] * len(items())
+    m = json.loads((tmp_path / "run" / "manifest.json").read_text())["eval"]
+    assert set(m["tasks"]) == set(m["identity"]) == {"minimal-pair", "judgment"}
+    assert set(m["counts"]["per_task"]) == {"minimal-pair", "judgment"}
+    run(tmp_path, tasks=("minimal-pair", "judgment"))  # resuming both is fine
+    with pytest.raises(DepthkitError, match="another model"):
+        run(tmp_path, tasks=("forced-choice",), options={"seed": 5})
