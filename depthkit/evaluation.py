@@ -11,7 +11,6 @@ answered request twice; at the end judgments.jsonl is rewritten in item order.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import re
 import sys
 import time
@@ -26,7 +25,7 @@ from .backends.base import Backend, Completion, TokenScores
 from .backends.cache import CallCache, request_key
 from .errors import DepthkitError
 from .store import (ITEMS_FILE, JUDGMENTS_FILE, VERIFICATION_FILE, JsonlAppender, load_items, log,
-                    package_versions, read_jsonl, read_manifest, update_manifest, write_jsonl)
+                    package_versions, read_jsonl, read_manifest, sha256_file, update_manifest, write_jsonl)
 from .tasks import TASKS, Presentation, PromptTemplate, Task, load_prompt, make_task
 
 SECTION = "eval"
@@ -168,14 +167,6 @@ def _lock(out: Path):
     return handle
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _identity(backend: Backend, tasks: list[Task], presentation: Presentation, seed: int) -> dict[str, Any]:
     """What must match for judgments already in OUT to be reused (per task)."""
     fp = backend.fingerprint()
@@ -223,7 +214,7 @@ def _run(folder: Path, items: list[dict[str, Any]], n_loaded: int, backend: Back
     facts: dict[str, Any] = {
         "status": "running",
         "items": str(folder),
-        "items_sha256": _sha256_file(folder / ITEMS_FILE),
+        "items_sha256": sha256_file(folder / ITEMS_FILE),
         "model": backend.label,
         "backend": fingerprint,
         "options": backend.public_config,

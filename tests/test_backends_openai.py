@@ -26,7 +26,7 @@ def waits(monkeypatch) -> list[float]:
 
 
 def make(server: FakeOpenAIServer, **options) -> OpenAIBackend:
-    options.setdefault("start_text", START)
+    options.setdefault("start_token", START)
     return OpenAIBackend(options.pop("model", None), base_url=server.url, **options)
 
 
@@ -140,12 +140,12 @@ def test_a_bos_token_of_the_server_and_byte_pieces_are_lined_up():
     assert_scores(part, expected("Le café", " est brûlant.", start="<|bos|>" + START))
 
 
-def test_first_token_without_a_start_text_is_a_clear_error():
+def test_first_token_without_a_start_token_is_a_clear_error():
     with FakeOpenAIServer() as server:
-        backend = make(server, start_text=None)
+        backend = make(server, start_token=None)
         with pytest.raises(DepthkitError) as err:
             backend.score([ScoreRequest("", "The doctor smiles.")])
-    assert "start_text" in err.value.fix
+    assert "start_token" in err.value.fix
 
 
 def test_a_server_with_shifted_echo_logprobs_is_refused():
@@ -156,7 +156,7 @@ def test_a_server_with_shifted_echo_logprobs_is_refused():
         with pytest.raises(DepthkitError, match="one token off"):  # every time, not only the first
             backend.score([ScoreRequest("The doctor", " smiles.")])
     assert "one token off" in err.value.message
-    assert "kv_overrides" in err.value.fix and "start_text" in err.value.fix
+    assert "kv_overrides" in err.value.fix and "start_token" in err.value.fix
 
 
 def test_scoring_without_echo_support_says_to_use_a_prompted_task():
@@ -217,7 +217,7 @@ def test_gives_up_after_max_retries_with_url_status_and_fix(waits):
 def test_unreachable_server_is_a_clear_error(waits):
     with FakeOpenAIServer() as server:
         url = server.url
-    backend = OpenAIBackend("m", base_url=url, max_retries=1, start_text=START)
+    backend = OpenAIBackend("m", base_url=url, max_retries=1, start_token=START)
     with pytest.raises(DepthkitError) as err:
         backend.score([ScoreRequest("The cat", " sat.")])
     assert "connection failed" in err.value.message and "start the server" in err.value.fix
@@ -233,7 +233,7 @@ def test_api_key_is_sent_as_bearer_and_never_shown(monkeypatch):
         assert {r["authorization"] for r in server.requests} == {f"Bearer {secret}"}
         shown = [repr(backend), str(backend.fingerprint()), str(backend.public_config), str(backend.config)]
         assert not any(secret in s for s in shown)
-        assert backend.fingerprint()["options"] == {"base_url": server.url, "start_text": START, "echo": True,
+        assert backend.fingerprint()["options"] == {"base_url": server.url, "start_token": START, "echo": True,
                                                     "chat": True}
     with FakeOpenAIServer(api_key="another-key") as server:
         server_echoes_key = make(server, api_key_env="DEPTHKIT_TEST_KEY")
@@ -353,7 +353,7 @@ def llama_url():
 
 @pytest.mark.slow
 def test_llama_cpp_scores_are_close_to_transformers_fp32(llama_url):
-    backend = OpenAIBackend(None, base_url=llama_url, start_text=START)
+    backend = OpenAIBackend(None, base_url=llama_url, start_token=START)
     sentences = list(HF_FP32)
     whole = backend.score([ScoreRequest("", s) for s in sentences])
     critical = backend.score([ScoreRequest("The doctor that the boys know", s[29:]) for s in sentences])
@@ -372,7 +372,7 @@ def test_llama_cpp_scores_are_close_to_transformers_fp32(llama_url):
 
 @pytest.mark.slow
 def test_llama_cpp_without_its_bos_is_refused(llama_url):
-    backend = OpenAIBackend(None, base_url=llama_url, start_text=None)
+    backend = OpenAIBackend(None, base_url=llama_url, start_token=None)
     with pytest.raises(DepthkitError, match="one token off"):
         backend.score([ScoreRequest("The doctor", " smiles.")])
 

@@ -107,7 +107,7 @@ class OpenAIBackend(Backend):
                                 affects_output=False),
         "batch_prompts": Option(int, 16, "prompts per /v1/completions scoring request (falls back to 1 when "
                                 "the server refuses a list, as llama.cpp does)", affects_output=False),
-        "start_text": Option(str, None, "text put before every scored context, e.g. '<|endoftext|>' (SmolLM2); "
+        "start_token": Option(str, None, "text put before every scored context, e.g. '<|endoftext|>' (SmolLM2); "
                              "for llama-cpp-python it must be the model's BOS token (see docs/openai-servers.md)"),
         "echo": Option(bool, True, "score with /v1/completions echo=true+logprobs; false for servers without it "
                        "(scoring tasks then stop with advice)"),
@@ -175,7 +175,7 @@ class OpenAIBackend(Backend):
             raise _scoring_unsupported(self.config["base_url"], "option echo=false")
         out: list[TokenScores | None] = [None] * len(requests)
         prompts: dict[str, list[int]] = {}  # prompt text -> indices of the requests that need it
-        start = self.config["start_text"] or ""
+        start = self.config["start_token"] or ""
         for i, r in enumerate(requests):
             if not r.continuation:
                 out[i] = TokenScores((), (), ())
@@ -260,15 +260,15 @@ class OpenAIBackend(Backend):
             llama = "llama-cpp-python" if owner == "me" else "this server"
             raise DepthkitError(
                 f"{self.config['base_url']}: {llama} reports echoed log-probabilities one token off "
-                f"(start_text={self.config['start_text']!r}): every score would be wrong",
+                f"(start_token={self.config['start_token']!r}): every score would be wrong",
                 fix="llama-cpp-python aligns them only when the prompt starts with the model's BOS token: set "
-                    "start_text to that token (tokenizer.ggml.bos_token_id in the GGUF), or start the server with "
+                    "start_token to that token (tokenizer.ggml.bos_token_id in the GGUF), or start the server with "
                     "--kv_overrides tokenizer.ggml.bos_token_id=int:ID where ID is your start token's id "
-                    "(SmolLM2: start_text='<|endoftext|>', ID 0); see docs/openai-servers.md")
+                    "(SmolLM2: start_token='<|endoftext|>', ID 0); see docs/openai-servers.md")
 
     def _probe_alignment(self) -> str:
         """'aligned', 'shifted' or 'unknown': the greedy next token's log-probability, generated vs echoed."""
-        prefix = (self.config["start_text"] or "") + PROBE_TEXT
+        prefix = (self.config["start_token"] or "") + PROBE_TEXT
         try:
             gen = self._post("/completions", {"model": self.model, "prompt": prefix, "max_tokens": 1,
                                               "temperature": 0, "logprobs": 1})
@@ -287,7 +287,7 @@ class OpenAIBackend(Backend):
         except (KeyError, IndexError, TypeError):
             raise _scoring_unsupported(self.config["base_url"], "its completions carry no token log-probabilities") \
                 from None
-        base = _rendered_start(toks, self.config["start_text"] or "", PROBE_TEXT + g_text)
+        base = _rendered_start(toks, self.config["start_token"] or "", PROBE_TEXT + g_text)
         at = base + len(PROBE_TEXT)
         idx = next((k for k, t in enumerate(toks) if t.start == at and t.text == g_text), None)
         if idx is None:
@@ -309,7 +309,7 @@ class OpenAIBackend(Backend):
             if not p.prefix:
                 raise DepthkitError(f"{self.config['base_url']} gives no log-probability to the first token of a text "
                                     f"({p.text!r}): nothing comes before it",
-                                    fix="set start_text to the model's start token (e.g. '<|endoftext|>' for SmolLM2)")
+                                    fix="set start_token to the model's start token (e.g. '<|endoftext|>' for SmolLM2)")
 
         def fetch(prefix: str) -> dict[str, float]:
             try:
@@ -330,7 +330,7 @@ class OpenAIBackend(Backend):
                 raise DepthkitError(
                     f"{self.config['base_url']} returned no log-probability for token {p.server_text!r} after "
                     f"{p.prefix[-40:]!r} and does not list it in the next-token distribution",
-                    fix="use a server that reports every echoed token (vLLM), or set start_text to the model's "
+                    fix="use a server that reports every echoed token (vLLM), or set start_token to the model's "
                         "start token")
 
     # ----------------------------------------------------------------------------------
@@ -643,7 +643,7 @@ def _misaligned(where: str, toks: list[_Tok], prompt: str) -> DepthkitError:
     shown = json.dumps([t.text for t in toks[:12]], ensure_ascii=False)
     return DepthkitError(f"{where}: the echoed tokens {shown}… do not spell the prompt {prompt[:60]!r}",
                          fix="the server must echo the prompt (echo=true) with token texts or text_offset; "
-                             "check start_text, or use another server (vLLM)")
+                             "check start_token, or use another server (vLLM)")
 
 
 def _error_text(resp: Any) -> str:
