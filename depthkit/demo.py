@@ -28,42 +28,54 @@ def run_demo(grammars: Sequence[str] = DEFAULT_GRAMMARS, *, depths: str = "0-4",
     Each step resumes: items are regenerated identically, verification and judgments that
     already exist are kept, and model calls come from the cache.
     """
-    from .evaluation import evaluate
+    from .backends import get_backend
     from .report import build_report
-    from .verify import verify_folder
 
     started = time.perf_counter()
     known = {p.stem for p in list_grammar_files()}
     runs: list[Path] = []
-    for name in grammars:
-        grammar = load_grammar(name if name in known else Path(name))
-        folder = Path(generated) / grammar.name
-        depth_list = parse_depths(depths)
-        log(f"[demo] {grammar.name}: generating depths {depths}, {per_depth} per depth"
-            + (" with controls" if controls else ""))
-        items = generate(grammar, depth_list, per_depth, seed, controls=controls)
-        options = {"depths": list(depth_list), "per_depth": per_depth, "seed": seed, "controls": controls}
-        if not (folder / ITEMS_FILE).exists() or _changed(folder, grammar, items):
-            write_generated(folder, grammar, items, options)
-        log(f"[demo] {grammar.name}: verifying")
-        try:
-            verify_folder(folder)
-        except DepthkitError as exc:  # settings changed since the last demo (e.g. a benepar model appeared)
-            if "--force" not in (exc.fix or ""):
-                raise
-            verify_folder(folder, force=True)
-        for task in tasks:
-            log(f"[demo] {grammar.name}: eval {task}")
-            run = folder / "runs" / _slug(model or "smollm2")
-            evaluate(folder, model=model, tasks=(task,), out=run)
-        runs.append(folder / "runs" / _slug(model or "smollm2"))
+    backend = get_backend(model)  # one model load for every grammar (it loads on first use)
+    try:
+        for name in grammars:
+            runs.append(_one_grammar(name, known, backend, depths=depths, per_depth=per_depth, seed=seed,
+                                     model=model, tasks=tasks, generated=generated, controls=controls))
+    finally:
+        backend.close()
     log("[demo] building the report")
     html = build_report(sorted(set(runs)), Path(report_dir), title="depthkit demo: accuracy versus depth")
     log(f"[demo] done in {time.perf_counter() - started:.0f} s")
     return html
 
 
-def _changed(folder: Path, grammar, items) -> bool:
+def _one_grammar(name: str, known: set[str], backend, *, depths: str, per_depth: int, seed: int, model: str | None,
+                 tasks: Sequence[str], generated: Path, controls: bool) -> Path:
+    """Generate, verify and evaluate one grammar; returns its run folder."""
+    from .evaluation import evaluate
+    from .verify import verify_folder
+
+    grammar = load_grammar(name if name in known else Path(name))
+    folder = Path(generated) / grammar.name
+    depth_list = parse_depths(depths)
+    log(f"[demo] {grammar.name}: generating depths {depths}, {per_depth} per depth"
+        + (" with controls" if controls else ""))
+    items = generate(grammar, depth_list, per_depth, seed, controls=controls)
+    options = {"depths": list(depth_list), "per_depth": per_depth, "seed": seed, "controls": controls}
+    if not (folder / ITEMS_FILE).exists() or _changed(folder, items):
+        write_generated(folder, grammar, items, options)
+    log(f"[demo] {grammar.name}: verifying")
+    try:
+        verify_folder(folder)
+    except DepthkitError as exc:  # settings changed since the last demo (e.g. a benepar model appeared)
+        if "--force" not in (exc.fix or ""):
+            raise
+        verify_folder(folder, force=True)
+    log(f"[demo] {grammar.name}: eval {', '.join(tasks)}")
+    run = folder / "runs" / _slug(model or "smollm2")
+    evaluate(folder, model=backend, tasks=tuple(tasks), out=run)
+    return run
+
+
+def _changed(folder: Path, items) -> bool:
     """Whether freshly generated items differ from those on disk (then verification restarts)."""
     from .store import dumps
 
