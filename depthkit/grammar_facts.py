@@ -74,10 +74,13 @@ def format_facts(facts: dict[str, Any]) -> str:
     reach = [d["depth"] for d in facts["depths"] if d["reachable"]]
     lines.append(f"  reachable depths within {facts['max_words_counted']} words: "
                  f"{', '.join(map(str, reach)) or 'none'}")
-    lines.append("  depth  min_words  derivations (uniform, all lengths counted)")
+    lines.append("  depth  min_words  derivations: all lengths | by length (words=count), shortest first")
     for d in facts["depths"]:
         if d["reachable"]:
-            lines.append(f"  {d['depth']:>5}  {d['min_words']:>9}  {d['derivations_total']:.3g}")
+            by_length = "  ".join(f"{n}={c:.3g}" for n, c in list(d["derivations_by_length"].items())[:6])
+            more = " …" if len(d["derivations_by_length"]) > 6 else ""
+            lines.append(f"  {d['depth']:>5}  {d['min_words']:>9}  {d['derivations_total']:>10.3g} | {by_length}{more}")
         else:
             lines.append(f"  {d['depth']:>5}  {'-':>9}  unreachable within the word limit")
+    lines.append("  (uniform counts: every derivation counted once, rule weights ignored; --json for all lengths)")
     return "\n".join(lines)
