@@ -21,8 +21,8 @@ from .errors import DepthkitError
 from .grammar import Grammar, load_grammar
 from .metrics import tree_metrics
 from .pairs import make_bad
-from .sampling import DepthTable, build_table
-from .store import ITEMS_FILE, package_versions, update_manifest, write_jsonl
+from .sampling import MAX_WORDS_LIMIT, DepthTable, build_table
+from .store import ITEMS_FILE, log, package_versions, update_manifest, write_jsonl
 
 CONTROL_CANDIDATES = 400  # most candidates drawn for one control
 CONTROL_PATIENCE = 80  # stop after this many draws without a better match
@@ -53,6 +53,11 @@ class Options:
             raise DepthkitError(f"unknown length mode {self.length_mode!r}", fix="use uniform or weighted")
         if self.min_words and self.max_words and self.min_words > self.max_words:
             raise DepthkitError("--min-words is larger than --max-words", fix="swap them")
+        if self.extra_words < 0:
+            raise DepthkitError("--extra-words must be 0 or more", fix="e.g. --extra-words 6")
+        if self.max_words is not None and not 1 <= self.max_words <= MAX_WORDS_LIMIT:
+            raise DepthkitError(f"--max-words must be between 1 and {MAX_WORDS_LIMIT}",
+                                fix=f"derivation counts overflow beyond about {MAX_WORDS_LIMIT} words; ask for fewer")
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,7 @@ def _control(grammar: Grammar, table: DepthTable, item: Item, opts: Options) -> 
     match = {"n_words": cand.metrics["n_words"] - n}
     if want_sv is not None:
         match["sv_distance"] = cand.metrics.get("sv_distance", 0) - want_sv
+        match["attractors"] = cand.metrics.get("attractors", 0) - want_attractors
     return Item(**{**cand.to_dict(), "match": match})
 
 
@@ -265,7 +271,13 @@ def write_generated(out: str | Path, grammar: Grammar, items: list[Item], option
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise DepthkitError("--out exists and is not a folder", path=out, fix="give a folder path, e.g. generated/my-set")
-    write_jsonl(out / ITEMS_FILE, (item.to_dict() for item in items))
+    old_items = out / ITEMS_FILE
+    previous = old_items.read_bytes() if old_items.exists() else None
+    write_jsonl(old_items, (item.to_dict() for item in items))
+    stale = [p.name for p in (out / "verification.jsonl", out / "runs") if p.exists()]
+    if previous is not None and previous != old_items.read_bytes() and stale:
+        log(f"warning: {out} had other items before; {' and '.join(stale)} there describe the old items: "
+            "run `depthkit verify --force` and `depthkit eval --force` (or use a new --out)")
     by_depth: dict[int, int] = {}
     for item in items:
         if item.kind == "test":

@@ -490,6 +490,11 @@ def _parse_rules(sources: list[tuple[str, str, int]]) -> tuple[list[Rule], list[
             for alt_i, (prod, weight) in enumerate(zip(prods, weights)):
                 lhs = _symbol(prod.lhs(), path, line_no)
                 rhs = tuple(_symbol(x, path, line_no) if not isinstance(x, str) else x for x in prod.rhs())
+                for word in rhs:
+                    if isinstance(word, str) and (not word.strip() or any(ch.isspace() for ch in word)):
+                        raise DepthkitError(f"word {word!r} is empty or contains a space", path=path, line=line_no,
+                                            fix="a quoted word is one token without spaces: write 'next' 'to' "
+                                                "as two words")
                 if not rhs:
                     raise DepthkitError("empty right-hand side", path=path, line=line_no,
                                         fix="every rule needs at least one symbol or word on its right")
@@ -739,6 +744,18 @@ def compile_grammar(grammar: Grammar) -> CompiledGrammar:
     return compiled
 
 
+def _uneven_twin_line(compiled: CompiledGrammar, rule: Rule, flip: str) -> Rule | None:
+    """A rule of the same category and shape but another flip value, on a line with another length."""
+    def shape(r: Rule) -> tuple:
+        return (tuple((k, v) for k, v in r.lhs.spec if k != flip), tuple("*" if isinstance(x, str) else x.category
+                                                                          for x in r.rhs))
+    for other in compiled.by_category.get(rule.lhs.category, []):
+        if other.line != rule.line and shape(other) == shape(rule) and other.n_alts != rule.n_alts \
+                and dict(other.lhs.spec).get(flip) != dict(rule.lhs.spec).get(flip):
+            return other
+    return None
+
+
 def _compatible(a: Spec, b: Spec) -> bool:
     """Whether two written specs can unify (variables match anything)."""
     bd = dict(b)
@@ -824,6 +841,12 @@ def _check_pair(compiled: CompiledGrammar) -> None:
                 raise DepthkitError(f"pair: {pair.flip}={_fmt(g.node.get(pair.flip))} has no flip in pair.values",
                                     path=grammar.path, fix="add it to pair.values")
             if not twin_rules(compiled, g, flipped):
+                uneven = _uneven_twin_line(compiled, g.rule, pair.flip)
+                if uneven is not None:
+                    raise DepthkitError(
+                        f"pair: twin lines differ in length: this line has {g.rule.n_alts} alternatives, its "
+                        f"{pair.flip} twin at {uneven.where} has {uneven.n_alts}", path=g.rule.path, line=g.rule.line,
+                        fix="twin lines must list the same number of words in the same order")
                 raise DepthkitError(
                     f"pair: `{g.rule}` has no twin with {pair.flip}={_fmt(flipped.get(pair.flip))}",
                     path=g.rule.path, line=g.rule.line,

@@ -24,7 +24,8 @@ from .errors import DepthkitError
 from .grammar import CompiledGrammar, GroundRule, State
 
 DEFAULT_MAX_WORDS = 40
-LENGTH_CAP = 160
+LENGTH_CAP = 160  # how far build_table grows the length bound looking for a depth
+MAX_WORDS_LIMIT = 250  # beyond this, float64 derivation counts can overflow
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,12 @@ class DepthTable:
         self._unary_order = self._topo_unary()
         for d in range(D + 1):
             self._fill_depth(d)
+        if not np.isfinite(self.ex).all():
+            from .errors import DepthkitError
+
+            raise DepthkitError(f"derivation counts overflow within {max_words} words for grammar "
+                                f"'{compiled.grammar.name}'", path=compiled.grammar.path,
+                                fix="ask for a smaller --max-words (or fewer rules per category)")
 
     # ---- counting ------------------------------------------------------------------------
 
@@ -250,7 +257,7 @@ def build_table(compiled: CompiledGrammar, max_depth: int, need_words: int | Non
     Raises :class:`DepthkitError` naming the reachable depths when ``max_depth`` cannot be
     reached within ``LENGTH_CAP`` words (or ``max_words`` when given).
     """
-    cap = max_words or LENGTH_CAP
+    cap = min(max_words or LENGTH_CAP, MAX_WORDS_LIMIT)
     words = min(cap, max(need_words or 0, compiled.grammar.max_words or DEFAULT_MAX_WORDS))
     while True:
         table = DepthTable(compiled, max_depth, words, weighted=weighted)

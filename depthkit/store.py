@@ -42,7 +42,7 @@ def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> int:
     Returns how many lines were written. The file gets ordinary permissions (0666 & ~umask).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     n = 0
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -56,6 +56,17 @@ def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> int:
         Path(tmp).unlink(missing_ok=True)
         raise
     return n
+
+
+def make_folder(folder: str | Path) -> Path:
+    """Create ``folder`` (and parents), with a clear error when that is impossible."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DepthkitError(f"cannot create this folder ({exc.strerror or exc})", path=folder,
+                            fix="choose an output folder you can write to") from None
+    return folder
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
@@ -136,7 +147,7 @@ class JsonlAppender:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path.parent)
         repair_truncated_tail(self.path)
         self._f = self.path.open("a", encoding="utf-8", newline="\n")
 
@@ -153,14 +164,6 @@ class JsonlAppender:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def sha256_text(*parts: str) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8"))
-        h.update(b"\x00")
-    return h.hexdigest()
 
 
 def sha256_file(path: str | Path) -> str:

@@ -40,3 +40,22 @@ def test_cli_generate_writes_items_and_reports_path(tmp_path):
 def test_cli_generate_bad_option_no_traceback(tmp_path):
     proc = run("generate", "-g", "object-rc", "-d", "zero", "-o", str(tmp_path / "x"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "cannot read depths" in proc.stderr
+
+
+def test_cli_usage_errors_no_traceback(tmp_path):
+    for args in (["generate", "--bogus"], ["generate"], ["generate", "-g", "object-rc", "--per-depth", "abc"],
+                 ["nosuchcmd"], ["eval"], ["grammar", "check"]):
+        proc = run(*args)
+        assert proc.returncode == 2, (args, proc.returncode)
+        assert "Traceback" not in proc.stderr and "Error:" in proc.stderr, (args, proc.stderr)
+
+
+def test_cli_generate_bad_numbers_no_traceback(tmp_path):
+    for args in (["--extra-words", "-5"], ["--max-words", "1000"]):
+        proc = run("generate", "-g", "object-rc", "-d", "0-1", "-o", str(tmp_path / "x"), *args)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr and "fix:" in proc.stderr, proc.stderr
+
+
+def test_cli_generate_unwritable_out_no_traceback():
+    proc = run("generate", "-g", "object-rc", "-d", "0", "-n", "1", "-o", "/proc/depthkit-test/x")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "cannot create this folder" in proc.stderr

@@ -153,9 +153,8 @@ def test_grammar_errors_pair_word_without_twin(tmp_path):
   N[NUM=sg] -> 'cat'
   N[NUM=pl] -> 'cats'
   V[NUM=sg] -> 'sees' | 'runs'
-  V[NUM=pl] -> 'see'
 """
-    err = expect_error(tmp_path, text, message="has no twin", line=13)
+    err = expect_error(tmp_path, text, message="has no twin", line=12)
     assert "same position" in err.fix
 
 
@@ -209,3 +208,23 @@ def test_grammar_errors_embedding_never_recurses(tmp_path):
 """
     err = expect_error(tmp_path, text, message="depth stops at 1", line=7)
     assert "contain itself" in err.fix
+
+
+def test_grammar_errors_word_with_space(tmp_path):
+    text = HEADER + "rules: |\n  S -> 'the cat' VP\n  VP -> 'sleeps'\n"
+    expect_error(tmp_path, text, message="contains a space", line=5)
+
+
+def test_grammar_errors_twin_lines_of_different_length(tmp_path):
+    text = HEADER + "pair: {target: TARGET, flip: NUM}\n" + """rules: |
+  S -> NP[NUM=?n] VP[NUM=?n]
+  NP[NUM=?n] -> 'the' N[NUM=?n] | 'the' N[NUM=?n] RC
+  RC -> 'that' NP 'saw'
+  VP[NUM=?n] -> V[NUM=?n, TARGET=yes]
+  N[NUM=sg] -> 'cat'
+  N[NUM=pl] -> 'cats'
+  V[NUM=sg] -> 'sees' | 'runs'
+  V[NUM=pl] -> 'see'
+"""
+    err = expect_error(tmp_path, text, message="twin lines differ in length", line=13)
+    assert "g.yaml:12 has 2" in err.message

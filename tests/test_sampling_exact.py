@@ -116,7 +116,9 @@ SHIPPED = list_grammar_files()
 
 
 def test_sampling_six_grammars_shipped():
-    assert len(SHIPPED) >= 6
+    """The property test below runs over every shipped construction."""
+    assert {p.stem for p in SHIPPED} >= {"object-rc", "subject-rc", "pp-attractors", "sentential-complements",
+                                         "possessives", "coordination"}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

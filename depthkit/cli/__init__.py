@@ -19,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts use [default: ...] literally, not as markup
 )
 
 # Registration order is the order of `depthkit --help`.
@@ -43,13 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as exc:  # typer/click exits (e.g. --help)
         return int(exc.code or 0)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:
+        # Usage errors from click (or the copy of click that typer vendors): both carry
+        # show() and exit_code, and print "Usage: ... Error: ..." without a traceback.
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
+        if type(exc).__name__ == "Abort":
+            print("aborted", file=sys.stderr)
             return 1
         raise
     if rc == 130:  # click turns Ctrl-C into a returned 130 outside standalone mode

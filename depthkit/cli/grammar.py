@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Optional
 
 import typer
 
@@ -16,14 +17,15 @@ app.add_typer(grammar_app, name="grammar")
 def check(
     file: str = typer.Argument(..., help="Grammar file path or shipped grammar name."),
     max_depth: int = typer.Option(8, "--max-depth", help="Deepest depth to count derivations for."),
-    max_words: int = typer.Option(30, "--max-words", help="Longest sentence to count derivations for."),
+    max_words: Optional[int] = typer.Option(None, "--max-words", help="Longest sentence to count derivations for [default: the grammar's max_words, else 30]."),
     as_json: bool = typer.Option(False, "--json", help="Print the facts as JSON."),
 ) -> None:
     """Validate a grammar and print its facts: productive, reachable depths, derivations per depth and length."""
     from ..grammar_facts import grammar_facts, format_facts
     from ..grammar import load_grammar
 
-    facts = grammar_facts(load_grammar(file), max_depth=max_depth, max_words=max_words)
+    grammar = load_grammar(file)
+    facts = grammar_facts(grammar, max_depth=max_depth, max_words=max_words or grammar.max_words or 30)
     typer.echo(json.dumps(facts, indent=2) if as_json else format_facts(facts))
 
 
