@@ -9,8 +9,9 @@ Conventions, stated once:
 * A judgment whose ``correct`` is null (no verdict possible) is left out of ``n`` and counted
   in ``n_no_verdict``.
 * Intervals on proportions are Wilson 95% score intervals.
-* Controls (depth-0 items matched to a test item in word count and subject-verb distance) are
-  compared at the depth of the test item they match (``matched_depth``).
+* Controls (depth-0 items matched to a test item in word count and, as far as the grammar
+  allows, subject-verb distance) are compared at the depth of the test item they match
+  (``matched_depth``).
 * Regressions are fitted per model x task x construction on test items *and* controls (controls
   enter at their real depth, 0): the controls are what separates depth from length.
 """
@@ -32,6 +33,8 @@ CHANCE_DEFAULT = 0.5
 # Guessing accuracy per task. `judgment` asks yes/no about each member and is right only when both
 # answers are, so a coin scores 0.25 (and a model that always says the same word scores 0).
 CHANCE_BY_TASK = {"minimal-pair": 0.5, "forced-choice": 0.5, "judgment": 0.25}
+# Items without an ungrammatical twin (a grammar without `pair:`): `judgment` asks about one member only.
+CHANCE_ONE_MEMBER = {"judgment": 0.5}
 CELL = ["model", "task", "construction"]
 CELL_DEPTH = CELL + ["depth"]
 COVARIATES = ("n_words", "sv_distance")
@@ -91,6 +94,7 @@ def judgment_table(judgments: Iterable[Mapping[str, Any]],
             "verdict_by": j.get("verdict_by"),
             "crit_diff": _difference(scores, "good_critical", "bad_critical"),
             "sum_diff": _difference(scores, "good_sum", "bad_sum"),
+            "target_diff": _difference(scores, "good_target", "bad_target"),
             "good_member_correct": _flag(scores.get("good_correct")),
             "bad_member_correct": _flag(scores.get("bad_correct")),
             "n_words": _number(metrics.get("n_words")),
@@ -98,11 +102,12 @@ def judgment_table(judgments: Iterable[Mapping[str, Any]],
             "attractors": _number(metrics.get("attractors")),
             "frame": item.get("frame"),
             "verified": None if check is None or check.get("verified") is None else bool(check["verified"]),
+            "paired": bool(item.get("bad")) if item else True,
         })
     columns = ["run", "source", "item_id", "model", "task", "construction", "grammar", "depth", "kind",
-               "control_of", "correct", "verdict_by", "crit_diff", "sum_diff", "good_member_correct",
+               "control_of", "correct", "verdict_by", "crit_diff", "sum_diff", "target_diff", "good_member_correct",
                "bad_member_correct", "n_words", "sv_distance",
-               "attractors", "frame", "verified"]
+               "attractors", "frame", "verified", "paired"]
     table = pd.DataFrame(rows, columns=columns)
     table["depth"] = table["depth"].astype(int)
     # Controls are compared at the depth of the test item they were matched to.
@@ -162,15 +167,33 @@ def accuracy_table(table: pd.DataFrame, kind: str = "test", chance: Mapping[str,
     if kind == "control":
         rows = rows.assign(depth=rows["matched_depth"])
     out = _proportions(rows, CELL_DEPTH)
-    out["chance"] = [chance_level(t, chance) for t in out["task"]]
+    cells = cell_chance(rows, chance)
+    out["chance"] = [cells.get(tuple(r[c] for c in CELL), chance_level(r["task"], chance))
+                     for _, r in out.iterrows()]
     return out[columns]
 
 
-def chance_level(task: str, chance: Mapping[str, float] | None = None) -> float:
-    """Accuracy of guessing for ``task``: given in ``chance``, else :data:`CHANCE_BY_TASK`, else 0.5."""
+def chance_level(task: str, chance: Mapping[str, float] | None = None, paired: bool = True) -> float:
+    """Accuracy of guessing for ``task``: given in ``chance``, else :data:`CHANCE_BY_TASK`, else 0.5.
+
+    ``paired=False`` is for items without a bad member: ``judgment`` then asks about one sentence (0.5).
+    """
     if chance and task in chance:
         return float(chance[task])
+    if not paired and task in CHANCE_ONE_MEMBER:
+        return CHANCE_ONE_MEMBER[task]
     return CHANCE_BY_TASK.get(task, CHANCE_DEFAULT)
+
+
+def cell_chance(table: pd.DataFrame, chance: Mapping[str, float] | None = None,
+                by: tuple[str, ...] = tuple(CELL)) -> dict[tuple, float]:
+    """Chance per group of ``by``: the mean guessing accuracy of its judgments (paired or not)."""
+    if table.empty:
+        return {}
+    paired = table["paired"] if "paired" in table else pd.Series(True, index=table.index)
+    guess = [chance_level(t, chance, bool(p)) for t, p in zip(table["task"], paired)]
+    means = pd.Series(guess, index=table.index).groupby([table[c] for c in by], sort=True).mean()
+    return {(k if isinstance(k, tuple) else (k,)): float(v) for k, v in means.items()}
 
 
 def control_comparison(table: pd.DataFrame) -> pd.DataFrame:
@@ -192,7 +215,8 @@ def breaking_depths(accuracy: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Smallest depth whose whole 95% interval lies below ``threshold``, per model x task x construction.
 
     ``breaking_depth`` is NA when no depth qualifies; ``min_depth`` and ``max_depth`` say which depths
-    the data cover (a breaking depth equal to ``min_depth`` means the curve starts below the threshold).
+    the data cover (a breaking depth equal to ``min_depth`` means the curve starts below the threshold);
+    ``n_verdicts`` counts judgments with a verdict (0: nothing was tested, e.g. items without a bad twin).
     """
     rows = []
     for key, group in accuracy.groupby(CELL, sort=True):
@@ -203,9 +227,10 @@ def breaking_depths(accuracy: pd.DataFrame, threshold: float) -> pd.DataFrame:
                          breaking_depth=None if first is None else int(first["depth"]),
                          accuracy=None if first is None else float(first["accuracy"]),
                          ci_high=None if first is None else float(first["ci_high"]),
-                         min_depth=int(group["depth"].min()), max_depth=int(group["depth"].max())))
+                         min_depth=int(group["depth"].min()), max_depth=int(group["depth"].max()),
+                         n_verdicts=int(group["n"].sum())))
     out = pd.DataFrame(rows, columns=CELL + ["threshold", "breaking_depth", "accuracy", "ci_high", "min_depth",
-                                             "max_depth"])
+                                             "max_depth", "n_verdicts"])
     out["breaking_depth"] = out["breaking_depth"].astype("Int64")
     return out
 
@@ -290,9 +315,12 @@ def critical_differences(table: pd.DataFrame) -> pd.DataFrame:
     """Summary of good_critical - bad_critical (nats) per cell and depth, test items with scores.
 
     ``share_positive`` is the share of pairs the critical region gets right; ``share_positive_sum``
-    the same for whole-sentence sums (the two differ when length confounds the sums).
+    the same for whole-sentence sums. For depthkit's equal-length feature-flip pairs, whose critical
+    region runs from the target to the end, good and bad share the prefix, so the two are equal.
+    ``share_positive_target`` uses the target words alone (no spillover; NaN without target scores).
     """
-    columns = CELL_DEPTH + ["n", "mean", "median", "q25", "q75", "share_positive", "share_positive_sum"]
+    columns = CELL_DEPTH + ["n", "mean", "median", "q25", "q75", "share_positive", "share_positive_sum",
+                            "share_positive_target"]
     rows = table[(table["kind"] == "test") & table["crit_diff"].notna()]
     if rows.empty:
         return pd.DataFrame(columns=columns)
@@ -300,10 +328,12 @@ def critical_differences(table: pd.DataFrame) -> pd.DataFrame:
     for key, group in rows.groupby(CELL_DEPTH, sort=True):
         d = group["crit_diff"]
         s = group["sum_diff"].dropna()
+        t = group["target_diff"].dropna() if "target_diff" in group else pd.Series(dtype=float)
         out.append(dict(zip(CELL_DEPTH, key), n=int(d.size), mean=float(d.mean()), median=float(d.median()),
                         q25=float(d.quantile(0.25)), q75=float(d.quantile(0.75)),
                         share_positive=float((d > 0).mean()),
-                        share_positive_sum=float((s > 0).mean()) if s.size else math.nan))
+                        share_positive_sum=float((s > 0).mean()) if s.size else math.nan,
+                        share_positive_target=float((t > 0).mean()) if t.size else math.nan))
     return pd.DataFrame(out, columns=columns)
 
 
@@ -658,14 +688,15 @@ def analyze(table: pd.DataFrame, verification_records: Iterable[Mapping[str, Any
     slopes = depth_slopes(table)
     note(f"frame-grouped models (mixed logit, GEE) for {n_cells} cells")
     mixed = mixed_slopes(table, slopes)
-    tasks = sorted(table["task"].unique())
+    tests = table[table["kind"] == "test"]
     return Analysis(
         table=table, accuracy=accuracy, controls=control_comparison(table),
         breaking=breaking_depths(accuracy, threshold), verified=verified_comparison(table), checks=checks,
         parsers=parser_agreement(checks), critical=critical_differences(table), tasks=task_comparison(table),
         slopes=slopes, mixed=mixed, bias=answer_bias(table), threshold=threshold,
         benepar_available=check_available(checks, "benepar"),
-        chance={t: chance_level(t, chance) for t in tasks},
+        chance={task: value for (task,), value in cell_chance(tests if not tests.empty else table, chance,
+                                                               ("task",)).items()},
     )
 
 
@@ -747,9 +778,14 @@ def summary(analysis: Analysis) -> list[tuple[str, str]]:
     acc = analysis.accuracy
     for key, group in acc.groupby(CELL, sort=True):
         model, task, construction = key
-        group = group[group["n"] > 0].sort_values("depth")
-        if group.empty:
+        if group["n"].sum() == 0:
+            n_judged = int(group["n_no_verdict"].sum())
+            out.append((f"{model} · {task} · {construction}",
+                        f"No verdicts: none of its {n_judged} judgments of test items could be scored right or wrong "
+                        "(items without an ungrammatical twin give a minimal-pair or forced-choice task nothing to "
+                        "compare), so this curve says nothing about depth."))
             continue
+        group = group[group["n"] > 0].sort_values("depth")
         first, last = group.iloc[0], group.iloc[-1]
         text = f"Accuracy {_fmt_ci(first.accuracy, first.ci_low, first.ci_high)} at depth {first.depth} (n = {first.n})"
         if len(group) > 1:
@@ -769,7 +805,8 @@ def summary(analysis: Analysis) -> list[tuple[str, str]]:
                          f"{analysis.threshold:g}.")
         elif not brk.empty:
             text += f" No depth up to {int(last.depth)} has its whole interval below {analysis.threshold:g}."
-        chance = analysis.chance.get(task, CHANCE_DEFAULT)
+        chance = float(last["chance"]) if "chance" in last and pd.notna(last["chance"]) else \
+            analysis.chance.get(task, CHANCE_DEFAULT)
         if last.ci_high < chance:
             text += (f" At depth {last.depth} it is below chance ({chance:g}): the model systematically prefers "
                      "the ungrammatical variant.")
@@ -897,8 +934,9 @@ def _parser_sentences(analysis: Analysis) -> list[tuple[str, str]]:
         out.append(("No constituency parser", "No constituency (benepar) model was available during verification: "
                     "no item was checked against a constituency parse, and 'verified' rests on the other checks only."))
     elif analysis.benepar_available is None:
-        out.append(("No verification", "No verification.jsonl was found for these items: run `depthkit verify` to "
-                    "add parser agreement and the verified-only comparison."))
+        out.append(("No verification", "No usable verification.jsonl was found for these items (none, or one made "
+                    "for an earlier items.jsonl): run `depthkit verify` to add parser agreement and the verified-only "
+                    "comparison."))
     return out
 
 

@@ -137,13 +137,23 @@ def load_runs(run_dirs: Sequence[str | Path]) -> Loaded:
         generated = _find_generated(run_dir, manifest)
         source = str(generated)
         records = _read_judgments(path)
+        short = _missing_judgments_note(manifest, len(records), path)
+        if short:
+            log(f"warning: {short}")
+            notes.append(short)
         per_run.append((run_dir, records, source))
         if source not in seen_sources:
             seen_sources.add(source)
             for item in load_items(generated):
                 items[(source, item["id"])] = item
             vpath = generated / VERIFICATION_FILE
-            if vpath.is_file():
+            stale = vpath.is_file() and _verification_is_stale(generated)
+            if stale:
+                note = (f"{vpath} is from an earlier items.jsonl, so the report ignores it; run "
+                        f"`depthkit verify {generated} --force`")
+                log(f"warning: {note}")
+                notes.append(note)
+            if vpath.is_file() and not stale:
                 for number, record in enumerate(read_jsonl(vpath), start=1):
                     if "item_id" not in record:
                         raise DepthkitError(f"verification record on line {number} has no 'item_id'", path=vpath,
@@ -173,6 +183,25 @@ def load_runs(run_dirs: Sequence[str | Path]) -> Loaded:
         raise DepthkitError("the run folders hold no judgments", path=per_run[0][0] / JUDGMENTS_FILE,
                             fix="let `depthkit eval` finish (it resumes where it stopped)")
     return Loaded(tuple(runs), judgments, items, verification, tuple(notes))
+
+
+def _verification_is_stale(generated: Path) -> bool:
+    """Whether verification.jsonl was made for other items (the verify manifest records their sha256)."""
+    settings = (read_manifest(generated).get("verify") or {}).get("settings") or {}
+    recorded = settings.get("items_sha256") if isinstance(settings, Mapping) else None
+    return bool(recorded) and recorded != sha256_file(generated / ITEMS_FILE)
+
+
+def _missing_judgments_note(manifest: Mapping[str, Any], n_read: int, path: Path) -> str | None:
+    """A note when a complete eval run recorded more (or fewer) judgments than judgments.jsonl holds."""
+    section = manifest.get("eval") or {}
+    counts = section.get("counts") if isinstance(section.get("counts"), Mapping) else {}
+    recorded = counts.get("judgments")
+    if section.get("status") != "complete" or not isinstance(recorded, int) or recorded == n_read:
+        return None
+    return (f"{path} holds {n_read} judgments but its complete eval run recorded {recorded}: the file was cut short "
+            "or edited after the run, so these curves rest on the judgments found; run the same `depthkit eval` "
+            "command again to fill in the missing ones")
 
 
 def _check_items_unchanged(manifest: Mapping[str, Any], generated: Path, run_dir: Path) -> None:
@@ -242,7 +271,7 @@ class Report:
             "breaking_depth": [
                 {"model": r.model, "task": r.task, "construction": r.construction,
                  "breaking_depth": None if _missing(r.breaking_depth) else int(r.breaking_depth),
-                 "max_depth": int(r.max_depth)} for r in breaking.itertuples()],
+                 "max_depth": int(r.max_depth), "n_verdicts": int(r.n_verdicts)} for r in breaking.itertuples()],
             "summary": [{"heading": h, "text": t} for h, t in self.summary],
         }
 
@@ -459,6 +488,8 @@ def _accuracy_figure(analysis, folder: Path) -> Figure:
                 ax.fill_between(series["depth"], series["ci_low"], series["ci_high"], color=palette[model],
                                 alpha=0.15, linewidth=0)
         chance = analysis.chance.get(task, 0.5)
+        if construction is not None and not data.empty and data["chance"].nunique() == 1:
+            chance = float(data["chance"].iloc[0])  # this construction's own (items with or without a bad twin)
         ax.axhline(chance, color="0.35", linestyle=":", linewidth=1.5, label=f"chance ({chance:g})")
         ax.axhline(analysis.threshold, color="#b2182b", linestyle="--", linewidth=1, alpha=0.7,
                    label=f"threshold ({analysis.threshold:g})")
@@ -509,7 +540,8 @@ def _controls_figure(analysis, folder: Path) -> Figure | None:
     _legend_outside(fig, axes)
     return _save(fig, folder, "controls_vs_depth", "Deep items vs length-matched controls",
                  "Solid: test items at each depth; dashed: the depth-0 controls matched to them in word count "
-                 "(and subject-verb distance). A gap means depth, not length, costs accuracy.")
+                 "(and, as far as the grammar allows, subject-verb distance). A gap means depth, not length, costs "
+                 "accuracy.")
 
 
 def _heatmap_figure(analysis, folder: Path) -> Figure | None:
@@ -784,7 +816,8 @@ def display_breaking(breaking, threshold: float) -> Any:
                      f"breaking depth (CI below {threshold:g})": (
                          f"{int(r.breaking_depth)} (already at the shallowest depth)"
                          if found and int(r.breaking_depth) == r.min_depth
-                         else str(int(r.breaking_depth)) if found else f"not reached (tested to {r.max_depth})"),
+                         else str(int(r.breaking_depth)) if found
+                         else "no verdicts" if not r.n_verdicts else f"not reached (tested to {r.max_depth})"),
                      "accuracy there": _num(r.accuracy) if found else "—",
                      "CI upper bound": _num(r.ci_high) if found else "—"})
     return pd.DataFrame(rows)
@@ -854,11 +887,17 @@ def display_parsers(parsers) -> Any:
 def display_critical(critical) -> Any:
     import pandas as pd
 
-    return pd.DataFrame([{
-        "model": r.model, "task": r.task, "construction": r.construction, "depth": r.depth, "n": r.n,
-        "median [IQR] (nats)": f"{r.median:.2f} [{r.q25:.2f}, {r.q75:.2f}]", "mean": _num(r.mean),
-        "critical region prefers good": _num(r.share_positive),
-        "whole-sentence sum prefers good": _num(r.share_positive_sum)} for r in critical.itertuples()])
+    with_target = "share_positive_target" in critical and critical["share_positive_target"].notna().any()
+    rows = []
+    for r in critical.itertuples():
+        row = {"model": r.model, "task": r.task, "construction": r.construction, "depth": r.depth, "n": r.n,
+               "median [IQR] (nats)": f"{r.median:.2f} [{r.q25:.2f}, {r.q75:.2f}]", "mean": _num(r.mean),
+               "critical region prefers good": _num(r.share_positive),
+               "whole-sentence sum prefers good": _num(r.share_positive_sum)}
+        if with_target:
+            row["target words alone prefer good"] = _num(r.share_positive_target)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def display_glance(table) -> Any:
@@ -925,8 +964,9 @@ def _sections(analysis, figures: list[Figure], tables: dict[str, Any]) -> list[S
     if "controls_vs_depth" in fig:
         sections.append(Section(
             "controls", "Deep items vs length-matched controls",
-            ("Each control is a depth-0 sentence matched to one test item in word count (and subject-verb distance); "
-             "it is shown at the depth of the item it matches.",),
+            ("Each control is a depth-0 sentence matched to one test item in word count (and subject-verb distance as "
+             "far as the grammar allows; each control's `match` records the differences); it is shown at the depth "
+             "of the item it matches.",),
             (fig["controls_vs_depth"],),
             (Shown("Tests and their controls", display_controls(analysis.controls), LABELS, "controls"),)))
     else:
@@ -953,8 +993,9 @@ def _sections(analysis, figures: list[Figure], tables: dict[str, Any]) -> list[S
         (Shown("All terms", display_regression(pd_concat([glm, grouped]), False), LABELS, "regression"),)))
     notice = []
     if analysis.benepar_available is None:
-        notice.append("No verification.jsonl was found next to these items, so there is no verified-only comparison "
-                      "and no parser agreement. Run `depthkit verify` on the generated folder.")
+        notice.append("No verification.jsonl was found next to these items (or only one made for an earlier "
+                      "items.jsonl), so there is no verified-only comparison and no parser agreement. Run `depthkit "
+                      "verify` on the generated folder.")
     elif analysis.benepar_available is False:
         notice.append("No constituency (benepar) model was available during verification: no item was checked against "
                       "a constituency parse, and 'verified' rests on the other checks only.")
@@ -972,9 +1013,11 @@ def _sections(analysis, figures: list[Figure], tables: dict[str, Any]) -> list[S
     if "critical_difference_by_depth" in fig:
         sections.append(Section(
             "critical", "Critical-region log-probability differences",
-            ("The last two columns: share of pairs whose critical region (the words where the pair differs, plus what "
-             "follows) prefers the grammatical variant, and the same with whole-sentence sums, which sentence length "
-             "can confound.",),
+            ("Shares of pairs preferring the grammatical variant: in the critical region (from the word where the pair "
+             "differs to the end), on whole-sentence sums, and, where the judgments carry target scores, on the "
+             "target words alone. For equal-length pairs that share everything before the target, the whole-sentence "
+             "difference equals the critical-region difference, so those two shares agree; the target-only share "
+             "leaves out the spillover onto the words that follow.",),
             (fig["critical_difference_by_depth"],),
             (Shown("good_critical − bad_critical", display_critical(analysis.critical), LABELS, "critical"),)))
     if not analysis.bias.empty:
@@ -1161,7 +1204,8 @@ def render_html(analysis, figures: list[Figure], facts: list[dict[str, Any]], no
                  "and counted separately.</li>"
                  "<li>Intervals on accuracies and agreement rates are Wilson 95% score intervals over items.</li>"
                  "<li>Chance: 0.5 for minimal-pair and forced-choice; 0.25 for judgment, which needs both yes/no "
-                 "answers right (a coin gets both right a quarter of the time); the eval manifest can override it.</li>"
+                 "answers right (a coin gets both right a quarter of the time), 0.5 for judgment on items without an "
+                 "ungrammatical twin (one answer); the eval manifest can override it.</li>"
                  f"<li>Files in this folder: {esc(', '.join(TABLE_FILES.values()))}, report.md, "
                  "figures/ (PNG and SVG), "
                  "manifest.json.</li></ul>")

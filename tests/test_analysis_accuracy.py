@@ -91,6 +91,8 @@ def test_chance_levels():
     assert chance_level("judgment") == 0.25
     assert chance_level("something-new") == 0.5
     assert chance_level("judgment", {"judgment": 0.5}) == 0.5
+    assert chance_level("judgment", paired=False) == 0.5  # one member, one yes/no answer
+    assert chance_level("judgment", {"judgment": 0.3}, paired=False) == 0.3  # the eval manifest still wins
 
 
 def test_accuracy_table_has_the_documented_columns(table):

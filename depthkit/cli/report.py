@@ -30,6 +30,7 @@ def report(
         return
     for row in result.to_dict()["breaking_depth"]:
         where = (f"breaks at depth {row['breaking_depth']}" if row["breaking_depth"] is not None
+                 else "no verdicts (nothing to score: items without a bad twin?)" if not row["n_verdicts"]
                  else f"does not break up to depth {row['max_depth']}")
         log(f"  {row['model']} · {row['task']} · {row['construction']}: {where} (threshold {threshold:g})")
     typer.echo(str(result.html))

@@ -25,6 +25,7 @@ from nltk import Tree
 from ..errors import DepthkitError
 from ..grammar import Grammar
 from .grammar_parse import PTB_PHRASE_LABELS, Intended
+from .status import error, not_run  # noqa: F401 - runner uses <module>.not_run
 
 ENV_VAR = "DEPTHKIT_BENEPAR_MODEL"
 DEFAULT_MODEL = "benepar_en3"
@@ -223,14 +224,6 @@ def analyse(predicted: Tree, intended: Intended, labels: frozenset[str], labels_
         "parse": flat,
         "reason": "; ".join(reasons) or None,
     }
-
-
-def not_run(reason: str) -> dict[str, Any]:
-    return {"status": "not_run", "reason": reason}
-
-
-def error(reason: str) -> dict[str, Any]:
-    return {"status": "error", "reason": reason}
 
 
 class BeneparChecker:

