@@ -5,7 +5,9 @@ requests (pure, :mod:`depthkit.tasks`), takes what it can from the SQLite call c
 sends only the rest to the backend, commits the responses to the cache the moment they
 arrive, then appends the batch's judgments (one flushed line each). A run killed at any
 moment and started again (same command) loses and duplicates no judgment and sends no
-answered request twice; at the end judgments.jsonl is rewritten in item order.
+answered request twice; at the end judgments.jsonl is rewritten in item order. Judgments
+made from another items.jsonl (regenerated since) are never resumed: ``force`` moves them
+aside (judgments.jsonl.stale-N) and starts over, still answering from the cache.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from .backends.cache import CallCache, request_key
 from .errors import DepthkitError
 from .store import (ITEMS_FILE, JUDGMENTS_FILE, VERIFICATION_FILE, JsonlAppender, load_items, log,
                     package_versions, read_jsonl, read_manifest, sha256_file, update_manifest, write_jsonl)
-from .tasks import TASKS, Presentation, PromptTemplate, Task, load_prompt, make_task
+from .tasks import PAIRED_TASKS, TASKS, Presentation, PromptTemplate, Task, load_prompt, make_task
 
 SECTION = "eval"
 CACHE_FILE = "cache.sqlite"
@@ -48,14 +50,15 @@ def evaluate(folder: str | Path, model: str | Backend | None = None, tasks: str 
              batch_size: int | None = None, verified_only: bool = False, limit: int | None = None,
              cache: str | Path | None = None, prompts: Iterable[str | Path] | None = None,
              presentation: Presentation | None = None, verdict_by: str = "critical", seed: int = 0,
-             progress: bool = True) -> Path:
+             force: bool = False, progress: bool = True) -> Path:
     """Judge the items of ``folder`` with ``model`` on ``tasks``; returns the judgments.jsonl path.
 
     ``model`` is a spec (``"hf:PATH"``, ``"openai:MODEL@URL"``, ``"fake"``; None: the embedded
     SmolLM2) or a backend object; ``options`` go to the backend. ``out`` defaults to
     ``runs/<folder name>-<model>``; ``cache`` to ``OUT/cache.sqlite``. ``limit`` keeps the first
     N test items of each depth (and their controls). ``prompts`` are prompt files, each for the
-    task its ``task:`` names.
+    task its ``task:`` names. ``force`` starts over: judgments already in OUT are renamed
+    judgments.jsonl.stale-N (the cache stays: it is keyed by request text).
     """
     started = time.time()
     folder = Path(folder)
@@ -93,14 +96,21 @@ def evaluate(folder: str | Path, model: str | Backend | None = None, tasks: str 
         if task.kind == "complete" and not backend.supports_complete:
             raise DepthkitError(f"backend '{backend.name}' cannot answer prompts, which {task.name} needs",
                                 fix="use --task minimal-pair with this backend, or another --model")
+    pairless_warning = _check_pairs(folder, items, task_names)
     out = Path(out) if out is not None else default_out(folder, backend)
     if out.exists() and not out.is_dir():
         raise DepthkitError("--out exists and is not a folder", path=out, fix="give a folder path, e.g. runs/my-run")
-    out.mkdir(parents=True, exist_ok=True)
-    lock = _lock(out)
     try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = _lock(out)
+    except OSError as exc:
+        raise DepthkitError(f"cannot create or write the run folder ({exc.strerror or exc})", path=out,
+                            fix="give an --out in a folder you can write to, e.g. --out runs/my-run") from None
+    try:
+        if pairless_warning:
+            log(pairless_warning)
         return _run(folder, items, n_loaded, backend, task_objs, out, cache, batch_size, verified_only, limit,
-                    presentation, seed, progress, started)
+                    presentation, seed, force, progress, started)
     finally:
         lock.close()
         if not isinstance(model, Backend):  # a backend the caller made stays open for them
@@ -123,6 +133,22 @@ def limit_items(items: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]
                 per_depth[d] = per_depth.get(d, 0) + 1
                 kept.add(item["id"])
     return [i for i in items if i["id"] in kept or (i.get("kind") == "control" and i.get("control_of") in kept)]
+
+
+def _check_pairs(folder: Path, items: list[dict[str, Any]], task_names: list[str]) -> str | None:
+    """Refuse paired tasks on items that have no bad member; a warning when only some lack one."""
+    paired = [t for t in task_names if t in PAIRED_TASKS]
+    pairless = [i for i in items if not i.get("bad")]
+    if not paired or not pairless:
+        return None
+    if len(pairless) == len(items):
+        raise DepthkitError(f"task {' and '.join(paired)} compares each sentence with its ungrammatical twin, "
+                            f"and these items have none (`bad` is null: their grammar has no `pair:`)",
+                            path=folder / ITEMS_FILE,
+                            fix="use --task judgment (it then asks about the good sentences alone), or add a `pair:` "
+                                "section to the grammar and generate again")
+    return (f"warning: {len(pairless)} of {len(items)} items have no bad member (their grammar has no `pair:`, "
+            f"e.g. {pairless[0]['id']}): {' and '.join(paired)} give them no verdict (correct: null)")
 
 
 def _verified(folder: Path, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -192,14 +218,37 @@ def _check_resume(out: Path, identity: dict[str, Any], done: set[tuple[str, str]
         if not same:
             raise DepthkitError(f"{out / JUDGMENTS_FILE} already holds {task} judgments made with another model, "
                                 "options, prompt or presentation", path=out,
-                                fix="give another --out, or delete that folder's judgments.jsonl to start again")
+                                fix="give another --out, or pass --force to start over")
     return old
+
+
+def _start_over_or_refuse(out: Path, items_sha256: str, force: bool) -> None:
+    """With ``force`` move earlier judgments aside; without, refuse those made from another items.jsonl."""
+    path = out / JUDGMENTS_FILE
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    if force:
+        n = 1
+        while path.with_name(f"{JUDGMENTS_FILE}.stale-{n}").exists():
+            n += 1
+        stale = path.with_name(f"{JUDGMENTS_FILE}.stale-{n}")
+        path.rename(stale)
+        log(f"--force: earlier judgments moved to {stale}; starting over (cached answers are reused)")
+        return
+    recorded = (read_manifest(out).get(SECTION) or {}).get("items_sha256")
+    if recorded and recorded != items_sha256:
+        raise DepthkitError(f"{path} holds judgments made from a different items.jsonl (regenerated since, or "
+                            "another folder)", path=out,
+                            fix="give another --out, or pass --force to start over (the old judgments are kept as "
+                                f"{JUDGMENTS_FILE}.stale-N)")
 
 
 def _run(folder: Path, items: list[dict[str, Any]], n_loaded: int, backend: Backend, tasks: list[Task], out: Path,
          cache_path: str | Path | None, batch_size: int | None, verified_only: bool, limit: int | None,
-         presentation: Presentation, seed: int, progress: bool, started: float) -> Path:
+         presentation: Presentation, seed: int, force: bool, progress: bool, started: float) -> Path:
     judgments_path = out / JUDGMENTS_FILE
+    items_sha256 = sha256_file(folder / ITEMS_FILE)
+    _start_over_or_refuse(out, items_sha256, force)
     done: set[tuple[str, str]] = set()
     if judgments_path.exists():
         for record in read_jsonl(judgments_path, allow_truncated_tail=True):
@@ -214,7 +263,7 @@ def _run(folder: Path, items: list[dict[str, Any]], n_loaded: int, backend: Back
     facts: dict[str, Any] = {
         "status": "running",
         "items": str(folder),
-        "items_sha256": sha256_file(folder / ITEMS_FILE),
+        "items_sha256": items_sha256,
         "model": backend.label,
         "backend": fingerprint,
         "options": backend.public_config,
@@ -345,24 +394,20 @@ def _counts(records: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def accuracy_by_depth(records: Iterable[dict[str, Any]], task: str, kind: str = "test") -> dict[int, tuple[int, int]]:
-    """depth -> (correct, judged) for one task (items without a verdict left out)."""
-    out: dict[int, list[int]] = {}
-    for r in records:
-        if r["task"] == task and r.get("kind", "test") == kind and r["correct"] is not None:
-            c = out.setdefault(int(r["depth"]), [0, 0])
-            c[0] += bool(r["correct"])
-            c[1] += 1
-    return {d: (c, n) for d, (c, n) in sorted(out.items())}
-
-
 def _summary(records: list[dict[str, Any]], tasks: list[Task], stats: dict[str, int]) -> None:
+    """Requests sent and cached, then each task's accuracy per depth (test items with a verdict) on stderr."""
+    from .analysis import accuracy_table, judgment_table
+
     log(f"{stats['sent']} requests sent to the model, {stats['cached']} answered from the cache")
+    if not records:
+        return
+    table = accuracy_table(judgment_table(records, {}))
     for task in tasks:
-        acc = accuracy_by_depth(records, task.name)
-        if acc:
-            cells = "  ".join(f"d{d} {c / n:.2f} ({n})" for d, (c, n) in acc.items())
+        per_depth = table[table["task"] == task.name].groupby("depth")[["n_correct", "n"]].sum()
+        cells = "  ".join(f"d{d} {k / n:.2f} ({n})" for d, k, n in
+                          zip(per_depth.index, per_depth["n_correct"], per_depth["n"]) if n)
+        if cells:
             log(f"{task.name} accuracy by depth: {cells}")
 
 
-__all__ = ["accuracy_by_depth", "default_out", "evaluate", "limit_items"]
+__all__ = ["default_out", "evaluate", "limit_items"]

@@ -6,7 +6,8 @@ record.
 
 * ``minimal-pair`` — log p(good) vs log p(bad), whole sentence (sum, per-token mean) and
   critical region, both members scored the same way (same start token, no context).
-* ``judgment`` — a prompted yes/no question per sentence; right when both members are.
+* ``judgment`` — a prompted yes/no question per sentence; right when both members are (an
+  item without a bad member, from a grammar without ``pair:``: right when good is judged grammatical).
 * ``forced-choice`` — both sentences in one prompt, A/B order counterbalanced by item.
 
 Sentences are *presented* to models (first letter capitalised, final period) without
@@ -29,6 +30,7 @@ from .backends.base import Completion, Prompt, ScoreRequest, TokenScores
 from .errors import DepthkitError
 
 TASKS = ("minimal-pair", "judgment", "forced-choice")
+PAIRED_TASKS = ("minimal-pair", "forced-choice")  # compare good with bad: no verdict without a bad member
 VERDICT_BY = ("critical", "sum", "mean")
 PROMPT_DIR = Path(__file__).parent / "prompts"
 PLACEHOLDERS = {"judgment": ("sentence",), "forced-choice": ("a", "b")}
@@ -371,7 +373,11 @@ def read_answer(completion: Completion, choices: Sequence[str]) -> tuple[str | N
 
 def judge_judgment(item: dict[str, Any], responses: Sequence[Completion],
                    prompt: PromptTemplate) -> tuple[bool | None, str | None, dict[str, Any]]:
-    """Right when the good member is judged ``choices[0]`` and the bad one ``choices[1]``."""
+    """Right when the good member is judged ``choices[0]`` and the bad one ``choices[1]``.
+
+    An item without a bad member (its grammar has no ``pair:``) is right when the good member is
+    judged ``choices[0]``: a yes-bias then scores 1.0 and guessing 0.5 (0.25 with pairs).
+    """
     yes, no = prompt.choices
     scores: dict[str, Any] = {}
     verdicts, hows = [], []
@@ -417,7 +423,7 @@ def judge_forced_choice(item: dict[str, Any], responses: Sequence[Completion], p
 
 
 __all__ = [
-    "PLACEHOLDERS", "Presentation", "PromptTemplate", "Rendered", "TASKS", "Task", "VERDICT_BY", "good_first",
-    "judge_forced_choice", "judge_judgment", "judge_minimal_pair", "judgment_record", "load_prompt", "make_task",
+    "PAIRED_TASKS", "PLACEHOLDERS", "Presentation", "PromptTemplate", "Rendered", "TASKS", "Task", "VERDICT_BY",
+    "good_first", "judge_forced_choice", "judge_judgment", "judge_minimal_pair", "judgment_record", "load_prompt", "make_task",
     "member_scores", "minimal_pair_requests", "parse_prompt", "read_answer", "render", "word_scores",
 ]

@@ -8,7 +8,7 @@ import pytest
 from _eval_helpers import items_folder, make_tiny_model, read_judgments
 from depthkit.backends import get_backend
 from depthkit.backends.base import Prompt, ScoreRequest
-from depthkit.backends.hf import _Tree, group_by_prefix
+from depthkit.backends.hf import _Tree, budget_batches, group_by_prefix
 from depthkit.errors import DepthkitError
 from depthkit.evaluation import evaluate
 
@@ -152,9 +152,34 @@ def test_group_by_prefix():
     assert tree.parents == [-1, 0, -1]
 
 
-def test_missing_model_is_a_clear_error(tmp_path):
-    with pytest.raises(DepthkitError, match="cannot load model"):
-        get_backend(f"hf:{tmp_path / 'nothing'}").score([ScoreRequest("", "x")])
+@pytest.mark.parametrize("spec", ["LOCAL", "nosuch-org/nosuch-model-depthkit"])
+def test_missing_model_is_a_clear_error(tmp_path, monkeypatch, spec):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # never the network, whatever the test machine has
+    spec = str(tmp_path / "nothing") if spec == "LOCAL" else spec
+    with pytest.raises(DepthkitError, match=f"cannot load model '{spec}'") as err:
+        get_backend(f"hf:{spec}").score([ScoreRequest("", "x")])
+    assert "local folder" in err.value.fix
+
+
+def test_any_loading_failure_is_a_clear_error(tiny, monkeypatch):
+    import transformers
+
+    def broken(*args, **kwargs):  # what transformers did for an uncached hf:gpt2
+        raise TypeError("expected str, bytes or os.PathLike object, not NoneType")
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", broken)
+    with pytest.raises(DepthkitError) as err:
+        get_backend(f"hf:{tiny}").load()
+    assert "cannot load model" in err.value.message
+    assert "TypeError: expected str, bytes or os.PathLike object, not NoneType" in err.value.message
+
+
+def test_budget_batches():
+    assert budget_batches([], 10) == []
+    # padded size = longest (the last, lengths are sorted) x count: 3x3 = 9 fits 10, 5x4 does not;
+    # 20 is over the budget and goes alone
+    assert budget_batches([2, 3, 3, 5, 20], 10) == [(0, 3), (3, 4), (4, 5)]
+    assert budget_batches([4, 4, 4], 12) == [(0, 3)] and budget_batches([1, 1, 1, 1], 2) == [(0, 2), (2, 4)]
 
 
 def test_eval_end_to_end_with_a_local_model(tiny, tmp_path):
@@ -166,6 +191,9 @@ def test_eval_end_to_end_with_a_local_model(tiny, tmp_path):
     assert all(r["model"] == f"hf:{tiny}" for r in records)
     mp = [r for r in records if r["task"] == "minimal-pair" and r["correct"] is not None]
     assert mp and all(isinstance(r["scores"]["good_critical"], float) for r in mp)
+    # equal-length pairs, critical = target to end: the shared prefix cancels (docs/models.md)
+    for s in (r["scores"] for r in mp):
+        assert abs((s["good_sum"] - s["bad_sum"]) - (s["good_critical"] - s["bad_critical"])) < 1e-4
 
 
 def test_thread_tuner_prefers_the_faster_and_explores_under_contention():

@@ -42,6 +42,40 @@ def test_errors_are_one_paragraph_without_traceback(tmp_path, capsys, args, mess
     assert message in err and "Traceback" not in err and err.startswith("error:")
 
 
+def test_out_that_cannot_be_created(tmp_path, capsys):
+    folder = items_folder(tmp_path)
+    assert main(["eval", str(folder), "--model", "fake", "--out", "/proc/depthkit-test/run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: /proc/depthkit-test/run: cannot create") and "Traceback" not in err
+
+
+def test_changed_items_are_refused_then_force_starts_over(tmp_path, capsys):
+    folder = items_folder(tmp_path)
+    args = ["eval", str(folder), "--model", "fake", "--out", str(tmp_path / "run"), "-q"]
+    assert main(args) == 0
+    old = read_judgments(tmp_path / "run" / "judgments.jsonl")
+    lines = (folder / "items.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (folder / "items.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")  # regenerated: one item fewer
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "different items.jsonl" in err and "--force" in err and "Traceback" not in err
+    assert main([*args, "--force"]) == 0
+    assert "moved to" in capsys.readouterr().err
+    assert len(read_judgments(tmp_path / "run" / "judgments.jsonl")) == len(old) - 1
+    assert read_judgments(tmp_path / "run" / "judgments.jsonl.stale-1") == old
+
+
+def test_pairless_items_are_refused_for_minimal_pair(tmp_path, capsys):
+    folder = tmp_path / "pairless"
+    folder.mkdir()
+    row = next(i for i in items() if not i["bad"])
+    (folder / "items.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    assert main(["eval", str(folder), "--model", "fake", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "grammar has no `pair:`" in err and "--task judgment" in err and "Traceback" not in err
+
+
 def test_missing_folder(tmp_path, capsys):
     assert main(["eval", str(tmp_path / "nothing"), "--model", "fake"]) == 2
     err = capsys.readouterr().err

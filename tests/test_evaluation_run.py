@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from _eval_helpers import items, items_folder, read_judgments
 from depthkit.backends.base import Backend, Option, TokenScores
 from depthkit.errors import DepthkitError
-from depthkit.evaluation import accuracy_by_depth, evaluate, limit_items
+from depthkit.evaluation import evaluate, limit_items
 from depthkit.tasks import Presentation
 
 KEYS = ["item_id", "model", "task", "depth", "construction", "kind", "control_of", "correct", "verdict_by", "scores"]
@@ -80,8 +81,13 @@ def test_other_model_in_the_same_folder_is_refused(tmp_path):
 
 
 def test_runtime_options_do_not_invalidate(tmp_path):
-    run(tmp_path)
-    run(tmp_path, options={"delay": "0"})
+    first = read_judgments(run(tmp_path))
+    run(tmp_path, options={"delay": "0"})  # same identity: the finished judgments are resumed
+    (tmp_path / "run" / "judgments.jsonl").unlink()
+    second = read_judgments(run(tmp_path, options={"delay": "0"}))
+    m = json.loads((tmp_path / "run" / "manifest.json").read_text())["eval"]
+    assert m["counts"]["requests_sent"] == 0 and m["counts"]["requests_from_cache"] > 0  # same cache keys
+    assert second == first
 
 
 def test_limit_keeps_first_items_per_depth_with_controls(tmp_path):
@@ -100,9 +106,8 @@ def test_verified_only_needs_verification(tmp_path):
 
 
 def test_verified_only_keeps_verified_items(tmp_path):
-    verify = pytest.importorskip("depthkit.verify")
-    if not hasattr(verify, "load_verified_ids"):
-        pytest.skip("verification not available")
+    from depthkit.verify import load_verified_ids  # noqa: F401  (evaluate needs it: a broken import must fail here)
+
     folder = items_folder(tmp_path)
     all_items = items()
     with open(folder / "verification.jsonl", "w") as f:
@@ -113,11 +118,16 @@ def test_verified_only_keeps_verified_items(tmp_path):
     assert [r["item_id"] for r in read_judgments(path)] == [i["id"] for n, i in enumerate(all_items) if n % 2 == 0]
 
 
-def test_fake_accuracy_shows_in_accuracy_by_depth(tmp_path):
+def test_fake_accuracy_shows_in_the_summary(tmp_path, capsys):
     folder = items_folder(tmp_path)
     path = run(tmp_path, folder=folder, options={"items": str(folder), "accuracy": "1", "decay": "1"})
-    acc = accuracy_by_depth(read_judgments(path), "minimal-pair")
-    assert acc[0][0] == acc[0][1] > 0 and all(c == 0 for d, (c, n) in acc.items() if d > 0)
+    line = next(x for x in capsys.readouterr().err.splitlines() if x.startswith("minimal-pair accuracy by depth: "))
+    cells = re.findall(r"d(\d+) (\d\.\d\d) \((\d+)\)", line)
+    judged = [r for r in read_judgments(path) if r["kind"] == "test" and r["correct"] is not None]
+    # one cell per depth: accuracy over the test items with a verdict (1.0 at depth 0, then 0)
+    assert [(int(d), int(n)) for d, _, n in cells] == sorted(
+        (d, sum(1 for r in judged if r["depth"] == d)) for d in {r["depth"] for r in judged})
+    assert [a for _, a, _ in cells] == ["1.00"] + ["0.00"] * (len(cells) - 1)
 
 
 class ScoreOnly(Backend):
@@ -169,3 +179,86 @@ def test_tasks_run_one_by_one_into_one_folder(tmp_path):
     run(tmp_path, tasks=("minimal-pair", "judgment"))  # resuming both is fine
     with pytest.raises(DepthkitError, match="another model"):
         run(tmp_path, tasks=("forced-choice",), options={"seed": 5})
+
+
+def pairless_folder(tmp_path: Path) -> Path:
+    """Items of a grammar without `pair:` (bad is null), two per depth."""
+    folder = tmp_path / "pairless"
+    folder.mkdir()
+    base = next(i for i in items() if not i["bad"])
+    rows = [{**base, "id": f"nopair/d{d}/{n:03d}", "grammar": "nopair", "depth": d} for d in (0, 1) for n in (0, 1)]
+    (folder / "items.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("task", ["minimal-pair", "forced-choice"])
+def test_paired_tasks_refuse_items_without_bad_members(tmp_path, task):
+    folder = pairless_folder(tmp_path)
+    with pytest.raises(DepthkitError) as err:
+        run(tmp_path, folder=folder, tasks=("judgment", task))
+    assert "pair:" in err.value.message and task in err.value.message
+    assert str(err.value.path).endswith("items.jsonl") and "--task judgment" in err.value.fix
+    assert not (tmp_path / "run").exists()  # refused before anything was written
+
+
+def test_judgment_on_good_only_items_scores_the_good_sentence(tmp_path):
+    records = read_judgments(run(tmp_path, folder=pairless_folder(tmp_path), tasks=("judgment",)))
+    assert len(records) == 4
+    for r in records:
+        assert "bad_answer" not in r["scores"]
+        assert r["correct"] == r["scores"]["good_correct"] == (r["scores"]["good_answer"] == "Yes")
+
+
+def test_mixed_folder_warns_and_leaves_pairless_items_without_verdict(tmp_path, capsys):
+    records = read_judgments(run(tmp_path, tasks=("minimal-pair",)))
+    assert f"1 of {len(items())} items have no bad member" in capsys.readouterr().err
+    assert [r["correct"] for r in records if r["item_id"] == "handmade/d0/000"] == [None]
+
+
+def generate_into(folder: Path, seed: int) -> None:
+    import depthkit
+    from depthkit.generation import write_generated
+
+    grammar = depthkit.load_grammar("object-rc")
+    write_generated(folder, grammar, depthkit.generate(grammar, depths="0-1", per_depth=3, seed=seed), {})
+
+
+def test_regenerated_items_are_not_resumed(tmp_path):
+    folder = tmp_path / "generated"
+    generate_into(folder, seed=1)
+    old = read_judgments(run(tmp_path, folder=folder))
+    generate_into(folder, seed=2)  # same ids, other sentences
+    new_items = [json.loads(line) for line in (folder / "items.jsonl").read_text().splitlines()]
+    assert [i["id"] for i in new_items] == [r["item_id"] for r in old]
+    with pytest.raises(DepthkitError) as err:
+        run(tmp_path, folder=folder)
+    assert err.value.path == tmp_path / "run" and "different items.jsonl" in err.value.message
+    assert "another --out" in err.value.fix and "--force" in err.value.fix
+    assert read_judgments(tmp_path / "run" / "judgments.jsonl") == old  # untouched
+
+    path = run(tmp_path, folder=folder, force=True)
+    fresh = read_judgments(run(tmp_path, folder=folder, out=tmp_path / "clean"))
+    assert read_judgments(path) == fresh and fresh != old
+    assert read_judgments(tmp_path / "run" / "judgments.jsonl.stale-1") == old  # moved aside, not lost
+    m = json.loads((tmp_path / "run" / "manifest.json").read_text())["eval"]
+    assert m["items_sha256"] == json.loads((tmp_path / "clean" / "manifest.json").read_text())["eval"]["items_sha256"]
+    run(tmp_path, folder=folder, force=True)
+    assert (tmp_path / "run" / "judgments.jsonl.stale-2").exists()
+
+
+def test_force_starts_over_after_a_model_change(tmp_path):
+    first = read_judgments(run(tmp_path))
+    with pytest.raises(DepthkitError, match="another model") as err:
+        run(tmp_path, options={"seed": 3})
+    assert "--force" in err.value.fix
+    other = read_judgments(run(tmp_path, options={"seed": 3}, force=True))
+    assert other != first and {r["item_id"] for r in other} == {r["item_id"] for r in first}
+
+
+@pytest.mark.parametrize("where", ["/proc/depthkit-test/run", "file/run"])
+def test_out_that_cannot_be_created(tmp_path, where):
+    (tmp_path / "file").write_text("x")
+    out = Path(where) if where.startswith("/") else tmp_path / where
+    with pytest.raises(DepthkitError) as err:
+        run(tmp_path, out=out)
+    assert err.value.path == out and "cannot create" in err.value.message and "--out" in err.value.fix

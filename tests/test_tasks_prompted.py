@@ -41,6 +41,18 @@ def test_judgment_needs_both_members_right():
     assert judge_judgment(PAIR, [Completion("Maybe so"), Completion("No")], prompt)[0] is None
 
 
+def test_judgment_of_a_good_only_item_is_the_good_answer():
+    task = make_task("judgment")
+    item = {**PAIR, "bad": None}
+    (request,) = task.requests(item)
+    assert "The author laughs." in request.messages[-1]["content"]
+    yes, no = Completion("Yes", {"Yes": -0.1, "No": -2.0}), Completion("No", {"Yes": -3.0, "No": -0.2})
+    assert judge_judgment(item, [yes], task.prompt)[0] is True
+    correct, _, scores = judge_judgment(item, [no], task.prompt)
+    assert correct is False and "bad_answer" not in scores
+    assert judge_judgment(item, [Completion("Maybe")], task.prompt)[0] is None
+
+
 def test_logprobs_beat_text_when_both_exist():
     assert read_answer(Completion("No", {"Yes": -0.5, "No": -0.9}), ("Yes", "No")) == ("Yes", "logprobs")
     assert read_answer(Completion("No", {"Yes": -0.5}), ("Yes", "No")) == ("No", "text")

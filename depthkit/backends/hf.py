@@ -119,6 +119,20 @@ def _row_len(row: list[_Tree]) -> int:
     return sum(len(t.tokens) for t in row)
 
 
+def budget_batches(lengths: Sequence[int], budget: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` runs of consecutive entries (sorted by length) whose padded size
+    (longest x count) stays within ``budget`` tokens; an entry longer than the budget goes alone."""
+    runs = []
+    start = 0
+    while start < len(lengths):
+        stop = start + 1
+        while stop < len(lengths) and lengths[stop] * (stop + 1 - start) <= budget:
+            stop += 1
+        runs.append((start, stop))
+        start = stop
+    return runs
+
+
 def pack_rows(trees: list[_Tree], width: int) -> list[list[_Tree]]:
     """First-fit-decreasing packing of trees into rows of ``width`` tokens, rows sorted by length."""
     rows: list[list[_Tree]] = []
@@ -274,8 +288,10 @@ class HFBackend(Backend):
         try:
             tok = AutoTokenizer.from_pretrained(path, **local)
             model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, self.config["dtype"]), **local)
-        except (OSError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        except Exception as exc:  # transformers raises OSError, ValueError, TypeError, KeyError... for a bad model
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            if not isinstance(exc, (OSError, ValueError)) or not first:
+                first = f"{exc.__class__.__name__}: {first}" if first else exc.__class__.__name__
             raise DepthkitError(f"cannot load model '{self.model}': {first}",
                                 fix="give a local folder with config.json, weights and tokenizer files, or a hub id "
                                     "already in the Hugging Face cache (option offline=false allows downloading)") \
@@ -384,14 +400,8 @@ class HFBackend(Backend):
 
     def _row_batches(self, rows: list[list[_Tree]]):
         """Consecutive rows (sorted by length) in groups of at most ``max_batch_tokens`` padded tokens."""
-        budget = self.config["max_batch_tokens"]
-        start = 0
-        while start < len(rows):
-            stop = start + 1
-            while stop < len(rows) and _row_len(rows[stop]) * (stop + 1 - start) <= budget:
-                stop += 1
+        for start, stop in budget_batches([_row_len(r) for r in rows], self.config["max_batch_tokens"]):
             yield rows[start:stop]
-            start = stop
 
     def _layout(self, batch: list[list[_Tree]]) -> tuple[Any, Any, Any, list[list[int]]]:
         """Input ids, tree positions and the additive 4-D mask of a batch of packed rows, and each
@@ -490,14 +500,8 @@ class HFBackend(Backend):
         device = self.config["device"]
         out: list[list[float]] = [[] for _ in seqs]
         order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-        budget = self.config["max_batch_tokens"]
-        start = 0
-        while start < len(order):
-            stop = start + 1
-            while stop < len(order) and len(seqs[order[stop]]) * (stop + 1 - start) <= budget:
-                stop += 1
+        for start, stop in budget_batches([len(seqs[i]) for i in order], self.config["max_batch_tokens"]):
             chunk = order[start:stop]
-            start = stop
             width = max(len(seqs[i]) for i in chunk)
             ids = torch.zeros((len(chunk), width), dtype=torch.long)
             attn = torch.zeros((len(chunk), width), dtype=torch.long)
@@ -663,14 +667,8 @@ class HFBackend(Backend):
         stops = self._stop_ids()
         out: list[Completion | None] = [None] * len(prompts)
         order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
-        budget = self.config["max_batch_tokens"]
-        start = 0
-        while start < len(order):
-            stop = start + 1
-            while stop < len(order) and len(encoded[order[stop]]) * (stop + 1 - start) <= budget:
-                stop += 1
+        for start, stop in budget_batches([len(encoded[i]) for i in order], self.config["max_batch_tokens"]):
             chunk = order[start:stop]
-            start = stop
             width = max(len(encoded[i]) for i in chunk)
             ids = torch.full((len(chunk), width), pad, dtype=torch.long)
             attn = torch.zeros((len(chunk), width), dtype=torch.long)
@@ -727,4 +725,4 @@ def _token_scores(logprobs: list[float], ends: list[int], text: str) -> TokenSco
     return TokenScores(tuple(tokens), tuple(offsets), tuple(lps))
 
 
-__all__ = ["HFBackend", "available_threads", "group_by_prefix"]
+__all__ = ["HFBackend", "available_threads", "budget_batches", "group_by_prefix"]

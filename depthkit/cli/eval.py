@@ -40,6 +40,7 @@ def eval_command(
     capitalize: bool = typer.Option(True, "--capitalize/--no-capitalize", help="Show sentences with a capital first letter."),
     period: bool = typer.Option(True, "--period/--no-period", help="Show sentences with a final period."),
     seed: int = typer.Option(0, "--seed", help="Seed (sets the A/B order of forced-choice items)."),
+    force: bool = typer.Option(False, "--force", help="Start over: move OUT's judgments.jsonl aside (to judgments.jsonl.stale-N); cached answers are reused."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Judge FOLDER's items with a model; resumable (run the same command again after an interruption).
@@ -52,5 +53,5 @@ def eval_command(
     path = evaluate(folder, model, task, out, options=parse_options(option), batch_size=batch_size,
                     verified_only=verified_only, limit=limit, cache=cache, prompts=prompt,
                     presentation=Presentation(capitalize=capitalize, period=period), verdict_by=verdict_by,
-                    seed=seed, progress=not quiet)
+                    seed=seed, force=force, progress=not quiet)
     typer.echo(str(path))
