@@ -60,32 +60,29 @@ def _one_grammar(name: str, known: set[str], backend, *, depths: str, per_depth:
         + (" with controls" if controls else ""))
     items = generate(grammar, depth_list, per_depth, seed, controls=controls)
     options = {"depths": list(depth_list), "per_depth": per_depth, "seed": seed, "controls": controls}
-    if not (folder / ITEMS_FILE).exists() or _changed(folder, items):
-        write_generated(folder, grammar, items, options)
+    # New options give new items: then verification and judgments start over (old ones are kept aside).
+    fresh = not (folder / ITEMS_FILE).exists() or _changed(folder, items)
+    if fresh:
+        write_generated(folder, grammar, items, options, warn_stale=False)
     log(f"[demo] {grammar.name}: verifying")
     try:
-        verify_folder(folder)
+        verify_folder(folder, force=fresh)
     except DepthkitError as exc:  # settings changed since the last demo (e.g. a benepar model appeared)
         if "--force" not in (exc.fix or ""):
             raise
         verify_folder(folder, force=True)
     log(f"[demo] {grammar.name}: eval {', '.join(tasks)}")
     run = folder / "runs" / _slug(model or "smollm2")
-    evaluate(folder, model=backend, tasks=tuple(tasks), out=run)
+    evaluate(folder, model=backend, tasks=tuple(tasks), out=run, force=fresh and (run / "judgments.jsonl").exists())
     return run
 
 
 def _changed(folder: Path, items) -> bool:
-    """Whether freshly generated items differ from those on disk (then verification restarts)."""
+    """Whether freshly generated items differ from those on disk."""
     from .store import dumps
 
     on_disk = (folder / ITEMS_FILE).read_text(encoding="utf-8")
-    fresh = "".join(dumps(i.to_dict()) + "\n" for i in items)
-    if on_disk == fresh:
-        return False
-    for stale in ("verification.jsonl",):
-        (folder / stale).unlink(missing_ok=True)
-    return True
+    return on_disk != "".join(dumps(i.to_dict()) + "\n" for i in items)
 
 
 def _slug(text: str) -> str:

@@ -266,8 +266,13 @@ def _agreement(grammar: Grammar, node: Node, target_start: int, regions: dict[st
     return {"sv_distance": target_start - head, "attractors": attractors}
 
 
-def write_generated(out: str | Path, grammar: Grammar, items: list[Item], options: dict[str, Any]) -> Path:
-    """Write ``items.jsonl`` and the ``generate`` section of ``manifest.json`` into ``out``."""
+def write_generated(out: str | Path, grammar: Grammar, items: list[Item], options: dict[str, Any], *,
+                    warn_stale: bool = True) -> Path:
+    """Write ``items.jsonl`` and the ``generate`` section of ``manifest.json`` into ``out``.
+
+    With ``warn_stale``, say on stderr when new items replace old ones that were already
+    verified or evaluated in that folder.
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise DepthkitError("--out exists and is not a folder", path=out, fix="give a folder path, e.g. generated/my-set")
@@ -275,7 +280,7 @@ def write_generated(out: str | Path, grammar: Grammar, items: list[Item], option
     previous = old_items.read_bytes() if old_items.exists() else None
     write_jsonl(old_items, (item.to_dict() for item in items))
     stale = [p.name for p in (out / "verification.jsonl", out / "runs") if p.exists()]
-    if previous is not None and previous != old_items.read_bytes() and stale:
+    if warn_stale and previous is not None and previous != old_items.read_bytes() and stale:
         log(f"warning: {out} had other items before; {' and '.join(stale)} there describe the old items: "
             "run `depthkit verify --force` and `depthkit eval --force` (or use a new --out)")
     by_depth: dict[int, int] = {}
