@@ -144,8 +144,8 @@ def test_grammar_errors_pair_marker_matches_nothing(tmp_path):
     assert "TARGET=yes" in err.fix
 
 
-def test_grammar_errors_pair_word_without_twin(tmp_path):
-    text = HEADER + "pair: {target: TARGET, flip: NUM}\n" + """rules: |
+# A pair grammar whose V[NUM=sg] line (line 12) has two words and no NUM=pl twin line yet.
+PAIR_GRAMMAR = HEADER + "pair: {target: TARGET, flip: NUM}\n" + """rules: |
   S -> NP[NUM=?n] VP[NUM=?n]
   NP[NUM=?n] -> 'the' N[NUM=?n] | 'the' N[NUM=?n] RC
   RC -> 'that' NP 'saw'
@@ -154,6 +154,10 @@ def test_grammar_errors_pair_word_without_twin(tmp_path):
   N[NUM=pl] -> 'cats'
   V[NUM=sg] -> 'sees' | 'runs'
 """
+
+
+def test_grammar_errors_pair_word_without_twin(tmp_path):
+    text = PAIR_GRAMMAR
     err = expect_error(tmp_path, text, message="has no twin", line=12)
     assert "same position" in err.fix
 
@@ -216,15 +220,6 @@ def test_grammar_errors_word_with_space(tmp_path):
 
 
 def test_grammar_errors_twin_lines_of_different_length(tmp_path):
-    text = HEADER + "pair: {target: TARGET, flip: NUM}\n" + """rules: |
-  S -> NP[NUM=?n] VP[NUM=?n]
-  NP[NUM=?n] -> 'the' N[NUM=?n] | 'the' N[NUM=?n] RC
-  RC -> 'that' NP 'saw'
-  VP[NUM=?n] -> V[NUM=?n, TARGET=yes]
-  N[NUM=sg] -> 'cat'
-  N[NUM=pl] -> 'cats'
-  V[NUM=sg] -> 'sees' | 'runs'
-  V[NUM=pl] -> 'see'
-"""
+    text = PAIR_GRAMMAR + "  V[NUM=pl] -> 'see'\n"
     err = expect_error(tmp_path, text, message="twin lines differ in length", line=13)
     assert "g.yaml:12 has 2" in err.message
