@@ -807,7 +807,11 @@ def summary(analysis: Analysis) -> list[tuple[str, str]]:
             text += f" No depth up to {int(last.depth)} has its whole interval below {analysis.threshold:g}."
         chance = float(last["chance"]) if "chance" in last and pd.notna(last["chance"]) else \
             analysis.chance.get(task, CHANCE_DEFAULT)
-        if last.ci_high < chance:
+        if last.ci_high < chance and task == "judgment":
+            text += (f" At depth {last.depth} it is below chance ({chance:g}): for prompted judgments this usually "
+                     "means an answer bias (e.g. rejecting almost every sentence; see the answer-bias table), not a "
+                     "preference for the ungrammatical variant.")
+        elif last.ci_high < chance:
             text += (f" At depth {last.depth} it is below chance ({chance:g}): the model systematically prefers "
                      "the ungrammatical variant.")
         elif last.ci_low <= chance:

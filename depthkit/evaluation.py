@@ -287,20 +287,13 @@ def _run(folder: Path, items: list[dict[str, Any]], n_loaded: int, backend: Back
     stats = {"sent": 0, "cached": 0}
     size = batch_size or backend.default_batch_size
     chunks = list(_chunks(units, size, fingerprint))
-    with CallCache(cache_path) as cache, JsonlAppender(judgments_path) as appender:
-        keys = [k for chunk in chunks for u in chunk for k in u.keys]
-        if len(cache.get_many(keys)) < len(set(keys)) and hasattr(backend, "load"):
-            backend.load()  # before the progress bar: loading (or converting) a model takes a while
-        bar = _progress(len(units), backend.label, progress)
-        try:
-            for chunk in chunks:
-                records = _run_chunk(chunk, backend, cache, stats)
-                for record in records:
-                    appender.write(record)
-                bar.update(len(chunk))
-                bar.set_postfix(sent=stats["sent"], cached=stats["cached"], refresh=False)
-        finally:
-            bar.close()
+    try:
+        _judge(chunks, units, backend, cache_path, judgments_path, stats, progress)
+    except BaseException as exc:  # record why the run stopped; finished judgments stay on disk
+        facts["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        facts["error"] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        update_manifest(out, SECTION, facts)
+        raise
 
     records = _final_order(judgments_path, items)
     write_jsonl(judgments_path, records)
@@ -315,6 +308,25 @@ def _run(folder: Path, items: list[dict[str, Any]], n_loaded: int, backend: Back
     update_manifest(out, SECTION, facts)
     _summary(records, tasks, stats)
     return judgments_path
+
+
+def _judge(chunks, units, backend: Backend, cache_path: Path, judgments_path: Path, stats: dict[str, int],
+           progress: bool) -> None:
+    """Send (or take from the cache) every chunk, appending judgments as each chunk finishes."""
+    with CallCache(cache_path) as cache, JsonlAppender(judgments_path) as appender:
+        keys = [k for chunk in chunks for u in chunk for k in u.keys]
+        if len(cache.get_many(keys)) < len(set(keys)) and hasattr(backend, "load"):
+            backend.load()  # before the progress bar: loading (or converting) a model takes a while
+        bar = _progress(len(units), backend.label, progress)
+        try:
+            for chunk in chunks:
+                records = _run_chunk(chunk, backend, cache, stats)
+                for record in records:
+                    appender.write(record)
+                bar.update(len(chunk))
+                bar.set_postfix(sent=stats["sent"], cached=stats["cached"], refresh=False)
+        finally:
+            bar.close()
 
 
 def _progress(total: int, label: str, enabled: bool):

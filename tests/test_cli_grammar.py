@@ -59,3 +59,10 @@ def test_cli_generate_bad_numbers_no_traceback(tmp_path):
 def test_cli_generate_unwritable_out_no_traceback():
     proc = run("generate", "-g", "object-rc", "-d", "0", "-n", "1", "-o", "/proc/depthkit-test/x")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "cannot create this folder" in proc.stderr
+
+
+def test_cli_generate_warns_when_controls_cannot_match_length(tmp_path):
+    proc = run("generate", "-g", "tests/data/grammars/tiny-rc.yaml", "-d", "0-2", "-n", "2", "--controls",
+               "-o", str(tmp_path / "x"))
+    assert proc.returncode == 0, proc.stderr
+    assert "controls differ in length" in proc.stderr

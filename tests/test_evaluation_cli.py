@@ -92,3 +92,13 @@ def test_models_list_text_and_json(capsys):
     names = {b["name"]: b for b in data["backends"]}
     assert {"embedded", "hf", "fake", "openai"} <= set(names)
     assert names["fake"]["available"] is True and "delay" in names["fake"]["options"]
+
+
+def test_a_run_whose_model_fails_is_recorded_as_failed(tmp_path, capsys):
+    folder = items_folder(tmp_path)
+    out = tmp_path / "run"
+    code = main(["eval", str(folder), "--model", f"hf:{tmp_path / 'no-such-model'}", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2 and "Traceback" not in captured.err
+    manifest = json.loads((out / "manifest.json").read_text())["eval"]
+    assert manifest["status"] == "failed" and "cannot load model" in manifest["error"]

@@ -40,6 +40,11 @@ def generate(
                     max_words=max_words, extra_words=extra_words, length_mode=length_mode)
     for w in caught:
         log(f"warning: {w.message}")
+    gaps = [abs(i.match["n_words"]) for i in items if i.kind == "control" and i.match]
+    if any(gaps):
+        log(f"warning: {sum(1 for x in gaps if x)} of {len(gaps)} controls differ in length from their item "
+            f"(up to {max(gaps)} words; see `match` in items.jsonl): the grammar has too few ways to make a "
+            "long depth-0 sentence (e.g. let a place PP contain another)")
     folder = out or Path("generated") / g.name
     path = write_generated(folder, g, items, options)
     n_tests = sum(1 for i in items if i.kind == "test")
