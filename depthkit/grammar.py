@@ -375,8 +375,10 @@ def _build(path: Path, data: dict, key_lines: dict[str, tuple[int, int]], text: 
             fail("'agreement.attractors' must be a list of noun categories", "agreement", fix="e.g. `attractors: [N, NL]`")
         for cat in attractor_categories:
             if cat not in categories:
+                close = difflib.get_close_matches(str(cat), sorted(categories), n=1)
                 fail(f"attractor category '{cat}' has no rule", "agreement",
-                     fix="list the noun categories whose number can mislead agreement, e.g. [N, NL]")
+                     fix=(f"did you mean '{close[0]}'? " if close else "")
+                     + "list noun categories this grammar defines (" + ", ".join(sorted(categories)) + ")")
     ptb = data.get("ptb_labels", {}) or {}
     if not isinstance(ptb, dict):
         fail("'ptb_labels' must map categories to Penn Treebank labels", "ptb_labels", fix="e.g. `ptb_labels: {RC: SBAR}`")
