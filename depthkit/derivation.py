@@ -65,15 +65,15 @@ def spans(node: Node, start: int = 0) -> list[tuple[Node, int, int]]:
 
 def marked_spans(node: Node, marker: str, lowest: bool = False) -> list[tuple[Node, int, int]]:
     """Spans of the nodes carrying ``marker``: the topmost ones, or the lowest ones."""
-    marked = [(n, s, e) for n, s, e in spans(node) if is_on(n.ground.node.get(marker))]
+    marked = [(i, n, s, e) for i, (n, s, e) in enumerate(spans(node)) if is_on(n.ground.node.get(marker))]
+
+    def below(a, b) -> bool:
+        # In pre-order every node covers at least one word, so a later node whose span lies
+        # inside b's span is one of b's descendants.
+        return a[0] > b[0] and b[2] <= a[2] and a[3] <= b[3]
+
     if lowest:
-        return [m for m in marked if not any(o is not m and m[1] <= o[1] and o[2] <= m[2] and o[0] is not m[0]
-                                             and _contains(m[0], o[0]) for o in marked)]
-    return [m for m in marked if not any(o[0] is not m[0] and _contains(o[0], m[0]) for o in marked)]
-
-
-def _contains(outer: Node, inner: Node) -> bool:
-    for child in outer.children:
-        if isinstance(child, Node) and (child is inner or _contains(child, inner)):
-            return True
-    return False
+        keep = [m for m in marked if not any(below(o, m) for o in marked)]
+    else:
+        keep = [m for m in marked if not any(below(m, o) for o in marked)]
+    return [(n, s, e) for _, n, s, e in keep]

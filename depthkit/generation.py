@@ -216,17 +216,16 @@ def _item(grammar: Grammar, node: Node, item_id: str, depth: int, kind: str, con
     regions: dict[str, Any] = {"target": None, "critical": None, "controller": None}
     pair_facts = None
     if grammar.pair is not None:
-        bad_node, target_spans = make_bad(grammar.compiled, node)
+        bad_node, targets = make_bad(grammar.compiled, node)
         bad_words = bad_node.words()
         bad_spans = [(s, e) for _, s, e in marked_spans(bad_node, grammar.pair.target)]
-        tg, tb = _span(target_spans), _span(bad_spans)
+        tg, tb = _span([(s, e) for _, s, e in targets]), _span(bad_spans)
         regions["target"] = {"good": tg, "bad": tb}
         if grammar.critical == "target-to-end":
             regions["critical"] = {"good": [tg[0], len(words)], "bad": [tb[0], len(bad_words)]}
         else:
             regions["critical"] = {"good": tg, "bad": tb}
-        target_node = marked_spans(node, grammar.pair.target)[0][0]
-        good_value = target_node.ground.node.get(grammar.pair.flip)
+        good_value = targets[0][0].ground.node.get(grammar.pair.flip)
         pair_facts = {"feature": grammar.pair.flip, "good_value": good_value,
                       "bad_value": dict(grammar.pair.values).get(good_value)}
         if grammar.controller:

@@ -72,8 +72,8 @@ def _rederive(compiled: CompiledGrammar, node: Node, new_state: State) -> Node:
     return Node(ground, tuple(children))
 
 
-def make_bad(compiled: CompiledGrammar, root: Node) -> tuple[Node, list[tuple[int, int]]]:
-    """The ungrammatical twin of ``root`` and the word spans (in the good tree) that changed.
+def make_bad(compiled: CompiledGrammar, root: Node) -> tuple[Node, list[tuple[Node, int, int]]]:
+    """The ungrammatical twin of ``root`` and the marked nodes of the good tree, with their word spans.
 
     Raises :class:`DepthkitError` when the derivation has no marked node.
     """
@@ -104,4 +104,4 @@ def make_bad(compiled: CompiledGrammar, root: Node) -> tuple[Node, list[tuple[in
             f"pair: flipping {pair.flip}={_fmt(node.ground.node.get(pair.flip))} leaves "
             f"'{' '.join(root.words())}' unchanged", path=node.ground.rule.path, line=node.ground.rule.line,
             fix="the marked word needs distinct forms for each value (e.g. 'laughs' vs 'laugh')")
-    return bad, [(s, e) for _, s, e in targets]
+    return bad, targets
