@@ -629,7 +629,8 @@ def _fit_mixed_vb(data: pd.DataFrame, terms: list[str]) -> tuple[list[dict[str, 
     exog_vc[np.arange(len(data)), codes] = 1.0
     model = BinomialBayesMixedGLM(data["correct"].to_numpy(float), Q * scale, exog_vc,
                                   ident=np.zeros(len(uniques), dtype=int), fe_p=3.0, vcp_p=1.0)
-    fit = model.fit_vb(fit_method="L-BFGS-B")  # BFGS keeps a dense Hessian over every frame: 7x slower
+    # a fixed start (rng=0): without it statsmodels draws the start from fresh OS entropy, so reports differ run to run
+    fit = model.fit_vb(fit_method="L-BFGS-B", rng=0)  # BFGS keeps a dense Hessian over every frame: 7x slower
     back = np.linalg.inv(R / scale)
     mean = back @ fit.fe_mean
     sd = np.sqrt(np.diag(back @ np.diag(np.asarray(fit.fe_sd) ** 2) @ back.T))
