@@ -1,4 +1,14 @@
-"""The one exception type users see: it names the file, the line and the fix."""
+"""depthkit's exceptions: each names the file, the line and the fix, and code branches on the type.
+
+* :class:`UsageError` — an option or argument is wrong (the command line, a library call).
+* :class:`InputError` — a file's content is wrong (grammar, items, verification, judgments, manifest,
+  prompt, experiment); ``field`` names the key when one is to blame.
+* :class:`StaleOutputError` — an output folder holds results made from other inputs or settings;
+  ``--force`` (``force=True``) starts over.
+* :class:`BackendError` — a model or server cannot be loaded, reached or understood.
+
+All are :class:`DepthkitError`, which the CLI prints as one paragraph with exit code 2.
+"""
 
 from __future__ import annotations
 
@@ -30,3 +40,28 @@ class DepthkitError(Exception):
         if self.fix:
             text += f"\n  fix: {self.fix}"
         return text
+
+
+@dataclass
+class UsageError(DepthkitError):
+    """An option or argument is wrong."""
+
+
+@dataclass
+class InputError(DepthkitError):
+    """A file's content is wrong; ``field`` is the key to blame (dotted for nested keys), if one is."""
+
+    field: str | None = None
+
+
+@dataclass
+class StaleOutputError(DepthkitError):
+    """An output folder holds results made from other inputs or settings; ``force`` starts over."""
+
+
+@dataclass
+class BackendError(DepthkitError):
+    """A model or server cannot be loaded, reached or understood."""
+
+
+__all__ = ["BackendError", "DepthkitError", "InputError", "StaleOutputError", "UsageError"]

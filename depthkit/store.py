@@ -15,9 +15,14 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import DepthkitError
+if TYPE_CHECKING:
+    from .schema import Item, Manifest, Record, Section
+
+R = TypeVar("R", bound="Record")
+
+from .errors import DepthkitError, InputError
 
 ITEMS_FILE = "items.jsonl"
 VERIFICATION_FILE = "verification.jsonl"
@@ -109,7 +114,10 @@ def read_jsonl_numbered(path: str | Path, *, allow_truncated_tail: bool = False)
             continue
         is_last = number == len(lines)
         try:
-            record = json.loads(line.decode("utf-8"))
+            record = json.loads(line.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+        except _DuplicateKey as exc:
+            raise InputError(f"line {number} has the key '{exc.key}' twice", path=path, line=number, field=exc.key,
+                             fix="each key may appear once per record; delete one of them (or regenerate the file)") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             if is_last and not complete_tail and allow_truncated_tail:
                 return
@@ -122,6 +130,65 @@ def read_jsonl_numbered(path: str | Path, *, allow_truncated_tail: bool = False)
             raise DepthkitError(f"line {number} is JSON but not an object", path=path, line=number,
                                 fix="each line must be one JSON object")
         yield number, record
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def read_records(path: str | Path, record_type: type[R], *, allow_truncated_tail: bool = False) -> list[tuple[int, R]]:
+    """(line, record) for each line of a JSONL file, each validated as ``record_type`` (see :mod:`depthkit.schema`)."""
+    path = Path(path)
+    return [(number, record_type.from_dict(data, path=path, line=number))
+            for number, data in read_jsonl_numbered(path, allow_truncated_tail=allow_truncated_tail)]
+
+
+def resolve_items_folder(folder_or_file: str | Path) -> tuple[Path, Path]:
+    """(folder, items.jsonl path) for a generated folder or its items.jsonl, with a clear error when neither."""
+    given = Path(folder_or_file)
+    if given.is_file():
+        return given.parent, given
+    items = given / ITEMS_FILE
+    if not given.exists():
+        raise DepthkitError("folder not found", path=given,
+                            fix="give the folder `depthkit generate` wrote (it holds items.jsonl)")
+    if not items.is_file():
+        raise DepthkitError(f"no {ITEMS_FILE} in this folder", path=given,
+                            fix="give the folder `depthkit generate` wrote (it holds items.jsonl)")
+    return given, items
+
+
+def read_items(folder_or_file: str | Path) -> list[Item]:
+    """The validated items of a generated folder (or its items.jsonl): unique ids, controls of known items."""
+    from .schema import Item
+
+    _, path = resolve_items_folder(folder_or_file)
+    items: list[Item] = []
+    seen: dict[str, int] = {}
+    for number, item in read_records(path, Item):
+        if item.id in seen:
+            raise InputError(f"item id '{item.id}' on line {number} already appeared on line {seen[item.id]}",
+                             path=path, line=number, field="id", fix="item ids must be unique; regenerate the items")
+        seen[item.id] = number
+        items.append(item)
+    lines = {item.id: n for n, item in zip(seen.values(), items)}
+    for item in items:
+        if item.control_of is not None and item.control_of not in seen:
+            raise InputError(f"control '{item.id}' names test item '{item.control_of}', which is not in the file",
+                             path=path, line=lines[item.id], field="control_of",
+                             fix="keep each control with its test item (or regenerate the items)")
+    return items
 
 
 def repair_truncated_tail(path: str | Path) -> bool:
@@ -196,6 +263,37 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise DepthkitError(f"manifest is not valid JSON ({exc})", path=path, line=exc.lineno,
                             fix="restore it from the run or re-run the step that wrote it") from None
+
+
+def load_manifest(folder: str | Path) -> "Manifest":
+    """The typed manifest of ``folder`` (empty when there is none); errors name the file and the fix."""
+    from .schema import Manifest
+
+    path = Path(folder) / MANIFEST_FILE
+    if not path.exists():
+        return Manifest()
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"manifest is not UTF-8 text (byte {exc.start})", path=path,
+                         fix="restore it from the run or re-run the step that wrote it") from None
+    except _DuplicateKey as exc:
+        raise InputError(f"manifest has the key '{exc.key}' twice", path=path, field=exc.key,
+                         fix="restore it from the run or re-run the step that wrote it") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"manifest is not valid JSON ({exc})", path=path, line=exc.lineno,
+                         fix="restore it from the run or re-run the step that wrote it") from None
+    return Manifest.from_dict(data, path=path)
+
+
+def save_section(folder: str | Path, name: str, section: "Section") -> Path:
+    """Record one step's typed section (``generate``, ``verify``, ``eval``, ``report``) in ``folder``'s manifest.
+
+    Sections other steps wrote are kept as they are on disk.
+    """
+    manifest = read_manifest(folder)
+    manifest[name] = section.to_dict()
+    return write_manifest(folder, manifest)
 
 
 def write_manifest(folder: str | Path, manifest: dict[str, Any]) -> Path:

@@ -34,6 +34,9 @@ from . import demo as _demo  # noqa: E402,F401
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point."""
+    from ..logs import configure
+
+    configure()
     try:
         rc = app(args=argv, standalone_mode=False)
     except DepthkitError as exc:

@@ -35,7 +35,7 @@ def eval_command(
     verified_only: bool = typer.Option(False, "--verified-only", help="Only items `depthkit verify` marked verified."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N test items of each depth (with their controls)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="SQLite cache of backend calls [default: OUT/cache.sqlite]."),
-    prompt: List[Path] = typer.Option([], "--prompt", help="Prompt file for a prompted task (repeatable; see depthkit/prompts/*.yaml)."),
+    prompt: List[Path] = typer.Option([], "--prompt", help="Prompt file for a prompted task (repeatable; see depthkit/tasks/prompts/*.yaml)."),
     verdict_by: str = typer.Option("critical", "--verdict-by", help="minimal-pair verdict: critical (region), sum or mean."),
     capitalize: bool = typer.Option(True, "--capitalize/--no-capitalize", help="Show sentences with a capital first letter."),
     period: bool = typer.Option(True, "--period/--no-period", help="Show sentences with a final period."),

@@ -22,12 +22,13 @@ import hashlib
 import re
 import string
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .backends.base import Completion, Prompt, ScoreRequest, TokenScores
-from .errors import DepthkitError
+from ..backends.base import Completion, Prompt, ScoreRequest, TokenScores
+from ..errors import DepthkitError
+from ..present import Presentation, Rendered, render
 
 TASKS = ("minimal-pair", "judgment", "forced-choice")
 PAIRED_TASKS = ("minimal-pair", "forced-choice")  # compare good with bad: no verdict without a bad member
@@ -36,57 +37,7 @@ PROMPT_DIR = Path(__file__).parent / "prompts"
 PLACEHOLDERS = {"judgment": ("sentence",), "forced-choice": ("a", "b")}
 
 
-# -- presentation ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Presentation:
-    """How a word string is shown to models; recorded in the eval manifest."""
-
-    capitalize: bool = True  # upper-case the first letter
-    period: bool = True  # add "." unless the sentence already ends in punctuation
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A presented sentence and the character span of each word.
-
-    ``word_spans[i] = (start, end)``: word ``i`` with its leading space (none for word 0),
-    without final punctuation added by the presentation (that belongs to no word, but to
-    every region that reaches the end of the sentence).
-    """
-
-    text: str
-    word_spans: tuple[tuple[int, int], ...]
-
-    def region(self, start: int, end: int) -> tuple[int, int]:
-        """Character span of words ``[start, end)``; a region ending at the last word takes the final period."""
-        if not 0 <= start <= end <= len(self.word_spans):
-            raise ValueError(f"region [{start}, {end}) outside {len(self.word_spans)} words")
-        if start == end:
-            at = self.word_spans[start][0] if start < len(self.word_spans) else len(self.text)
-            return at, at
-        stop = len(self.text) if end == len(self.word_spans) else self.word_spans[end - 1][1]
-        return self.word_spans[start][0], stop
-
-
-def render(sentence: str, presentation: Presentation = Presentation()) -> Rendered:
-    """Present ``sentence`` (words joined by single spaces) and map its words to characters."""
-    words = sentence.split(" ")
-    if presentation.capitalize and words and words[0]:
-        words = [words[0][0].upper() + words[0][1:], *words[1:]]
-    spans, pos = [], 0
-    for i, word in enumerate(words):
-        start = pos
-        pos += len(word) + (1 if i else 0)
-        spans.append((start, pos))
-    text = " ".join(words)
-    if presentation.period and text and text[-1] not in string.punctuation:
-        text += "."
-    return Rendered(text, tuple(spans))
-
+# -- presentation: one rule for eval and verify (depthkit.present)
 
 def word_scores(scores: TokenScores, rendered: Rendered) -> list[float]:
     """Per-word log-probabilities: the sum of the tokens that start inside each word."""

@@ -1,0 +1,375 @@
+"""Typed records: one schema per file kind, one validator used by every reader and writer.
+
+=================  =====================  ==========================================
+file               record                 written by
+=================  =====================  ==========================================
+items.jsonl        :class:`Item`          ``depthkit generate``
+verification.jsonl :class:`VerificationRecord`  ``depthkit verify``
+judgments.jsonl    :class:`Judgment`      ``depthkit eval``
+manifest.json      :class:`Manifest`      every step (one section each)
+=================  =====================  ==========================================
+
+Records are frozen pydantic models: strict types (no string "true" for a bool, no 1 for a
+string), required fields, unknown keys refused. :meth:`Record.from_dict` validates one JSON object
+and raises :class:`~depthkit.errors.InputError` naming the file, the line, the field and the fix
+(with a "did you mean" for a misspelt key); :meth:`Record.to_dict` gives the object with keys in the
+documented order (docs/schema.md). Every folder's manifest records :data:`SCHEMA_VERSION`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, ClassVar, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
+
+from .errors import InputError
+
+SCHEMA_VERSION = 1
+
+Value = Union[bool, int, str]  # a feature value as a grammar writes it (sg, pl, yes, 3, true)
+Number = Union[int, float]
+Span = list[int]  # [start, end): 0-based word indices, end exclusive
+
+
+class Record(BaseModel):
+    """Base of every file record: frozen, strict, no unknown keys."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    FILE: ClassVar[str] = "a depthkit file"
+    FIX: ClassVar[str] = "restore the file from the step that wrote it (see docs/schema.md)"
+
+    @classmethod
+    def from_dict(cls, data: Any, *, path: Any = None, line: int | None = None):
+        """Validate one JSON object; errors name ``path``, ``line``, the field and the fix."""
+        if not isinstance(data, dict):
+            raise InputError(f"expected a JSON object, got {type(data).__name__}", path=path, line=line,
+                             fix=cls.FIX)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise validation_error(cls, exc, path=path, line=line) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object (plain dicts and lists), keys in field order."""
+        return self.model_dump(mode="python")
+
+
+def _field_names(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed where ``loc`` points (for "did you mean")."""
+    current: Any = model
+    for part in loc[:-1]:
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        annotation = fields[part].annotation
+        candidates = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)
+                      and issubclass(a, BaseModel)]
+        if not candidates:
+            return []
+        current = candidates[0]
+    return sorted(getattr(current, "model_fields", {}))
+
+
+def validation_error(model: type[Record], exc: ValidationError, *, path: Any = None,
+                     line: int | None = None) -> InputError:
+    """The first problem of a pydantic error as an :class:`InputError` a person can act on."""
+    err = exc.errors()[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    field = ".".join(str(p) for p in loc) or None
+    where = f"record on line {line}" if line else "record"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        close = difflib.get_close_matches(name, _field_names(model, loc), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return InputError(f"{where} has an unknown field '{field}'", path=path, line=line, field=field,
+                          fix=f"{hint}{model.FIX}")
+    if kind == "missing":
+        return InputError(f"{where} has no '{field}' field", path=path, line=line, field=field, fix=model.FIX)
+    if kind in ("value_error", "assertion_error"):
+        message = str(err.get("ctx", {}).get("error", err["msg"])).removeprefix("Value error, ")
+        return InputError(f"{where}: {message}", path=path, line=line, field=field, fix=model.FIX)
+    got = err.get("input")
+    shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return InputError(f"{where}: field '{field}' {err['msg'][0].lower() + err['msg'][1:]} (got {shown})", path=path,
+                      line=line, field=field, fix=model.FIX)
+
+
+# ------------------------------------------------------------------------------------------- items
+
+class MemberSpans(Record):
+    """A region in each member of a pair: ``good`` and ``bad`` word spans."""
+
+    good: Span = Field(min_length=2, max_length=2)
+    bad: Span | None = Field(default=None, min_length=2, max_length=2)
+
+
+class Regions(Record):
+    """Word spans of an item: where the pair differs, what is compared, the agreement controller."""
+
+    target: MemberSpans | None = None
+    critical: MemberSpans | None = None
+    controller: Span | None = Field(default=None, min_length=2, max_length=2)
+
+
+class PairFacts(Record):
+    """What the minimal pair changed: ``feature`` from ``good_value`` to ``bad_value``."""
+
+    feature: str
+    good_value: Value | None
+    bad_value: Value | None
+
+
+class Item(Record):
+    """One line of items.jsonl: a sentence at an exact depth, its ungrammatical twin, tree, regions, metrics."""
+
+    FILE: ClassVar[str] = "items.jsonl"
+    FIX: ClassVar[str] = "items.jsonl must be written by `depthkit generate` (see docs/schema.md); regenerate it"
+
+    id: str = Field(min_length=1)
+    grammar: str
+    construction: str | None
+    kind: Literal["test", "control"]
+    control_of: str | None
+    depth: int = Field(ge=0)
+    good: str = Field(min_length=1)
+    bad: str | None
+    tree: str
+    regions: Regions
+    pair: PairFacts | None
+    frame: str
+    metrics: dict[str, Number]
+    match: dict[str, int] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Item":
+        if self.kind == "control" and not self.control_of:
+            raise ValueError("a control item needs 'control_of' (the id of its test item)")
+        if self.kind == "test" and self.control_of is not None:
+            raise ValueError("a test item has 'control_of' set; only controls name a test item")
+        n_good = len(self.good.split(" "))
+        n_bad = len(self.bad.split(" ")) if self.bad is not None else None
+        spans: list[tuple[str, Span | None, int | None]] = [("regions.controller", self.regions.controller, n_good)]
+        for name in ("target", "critical"):
+            region = getattr(self.regions, name)
+            if region is not None:
+                spans += [(f"regions.{name}.good", region.good, n_good), (f"regions.{name}.bad", region.bad, n_bad)]
+        for name, span, n in spans:
+            if span is None or n is None:
+                continue
+            if not 0 <= span[0] < span[1] <= n:
+                raise ValueError(f"{name} {span} is not a word span of the sentence ({n} words)")
+        return self
+
+    @property
+    def words(self) -> list[str]:
+        return self.good.split(" ")
+
+    @property
+    def is_control(self) -> bool:
+        return self.kind == "control"
+
+    @property
+    def paired(self) -> bool:
+        return self.bad is not None
+
+
+# ------------------------------------------------------------------------------------ verification
+
+Status = Literal["ok", "failed", "not_run", "error"]
+
+
+class CheckResult(Record):
+    """One parser's part of a verification record; a check that did not decide has only status and reason."""
+
+    status: Status
+
+    @model_serializer(mode="wrap")
+    def _only_set(self, handler):  # keys the check wrote, in field order (not_run/error: status, reason)
+        data = handler(self)
+        return {k: v for k, v in data.items() if k in self.model_fields_set}
+
+
+class GrammarCheck(CheckResult):
+    in_language: bool | None = None
+    bad_rejected: bool | None = None
+    n_parses: int | None = None
+    capped: bool | None = None
+    ambiguous: bool | None = None
+    intended_parse: bool | None = None
+    reason: str | None = None
+
+
+class SpacyCheck(CheckResult):
+    root_ok: bool | None = None
+    subject_ok: bool | None = None
+    measured_depth: int | None = None
+    depth_ok: bool | None = None
+    dep_length_total: int | None = None
+    dep_length_max: int | None = None
+    root: list[int] | None = None
+    subject: int | None = None
+    aligned: bool | None = None
+    heads: list[int | None] | None = None
+    deps: list[str] | None = None
+    reason: str | None = None
+
+
+class BeneparCheck(CheckResult):
+    labeled_f1: float | None = None
+    unlabeled_f1: float | None = None
+    labeled_precision: float | None = None
+    labeled_recall: float | None = None
+    split_ok: bool | None = None
+    measured_depth: int | None = None
+    depth_ok: bool | None = None
+    parse: str | None = None
+    reason: str | None = None
+
+
+class VerificationRecord(Record):
+    """One line of verification.jsonl: the three checks of one item and the overall verdict."""
+
+    FILE: ClassVar[str] = "verification.jsonl"
+    FIX: ClassVar[str] = "run `depthkit verify --force` to rewrite verification.jsonl"
+
+    item_id: str
+    depth: int = Field(ge=0)
+    construction: str | None
+    kind: Literal["test", "control"]
+    grammar: GrammarCheck
+    spacy: SpacyCheck
+    benepar: BeneparCheck
+    verified: bool
+    verified_by: str
+
+
+# --------------------------------------------------------------------------------------- judgments
+
+class Judgment(Record):
+    """One line of judgments.jsonl: one item under one task, the verdict and the task's scores.
+
+    ``correct`` is None when no verdict was possible; ``scores`` holds the task's numbers (the task
+    module documents its keys: :mod:`depthkit.tasks`).
+    """
+
+    FILE: ClassVar[str] = "judgments.jsonl"
+    FIX: ClassVar[str] = "run `depthkit eval --force` to rewrite judgments.jsonl (cached answers are reused)"
+
+    item_id: str
+    model: str
+    task: str
+    depth: int = Field(ge=0)
+    construction: str | None
+    kind: Literal["test", "control"]
+    control_of: str | None
+    correct: bool | None
+    verdict_by: str | None
+    scores: dict[str, Any]
+
+
+# --------------------------------------------------------------------------------------- manifests
+
+class Section(Record):
+    """One step's part of manifest.json. Unknown keys are refused like in every record."""
+
+    FILE: ClassVar[str] = "manifest.json"
+    FIX: ClassVar[str] = "re-run the step that wrote this manifest section (or restore the file)"
+
+
+class GenerateSection(Section):
+    schema_version: int = SCHEMA_VERSION
+    grammar: str
+    grammar_path: str
+    grammar_sha256: str
+    includes: list[str] = []
+    construction: str | None = None
+    options: dict[str, Any] = {}
+    n_items: int = Field(ge=0)
+    items_per_depth: dict[str, int] = {}
+    depthkit_version: str | None = None
+    versions: dict[str, str] = {}
+
+
+class VerifySection(Section):
+    schema_version: int = SCHEMA_VERSION
+    complete: bool | None = None
+    files: list[str] = []
+    n_items: int | None = None
+    n_records: int | None = None
+    n_verified: int | None = None
+    notes: list[str] = []
+    parsers: dict[str, Any] = {}
+    rule: str | None = None
+    settings: dict[str, Any] = {}
+    timing: dict[str, Any] = {}
+    versions: dict[str, str] = {}
+    status: str | None = None
+    started: str | None = None
+
+
+class EvalSection(Section):
+    schema_version: int = SCHEMA_VERSION
+    status: Literal["running", "complete", "failed", "interrupted"]
+    items: str
+    items_sha256: str | None = None
+    model: str
+    backend: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    tasks: dict[str, Any] = {}
+    presentation: dict[str, Any] = {}
+    seed: int = 0
+    verified_only: bool = False
+    limit: int | None = None
+    batch_size: int | None = None
+    cache: str | None = None
+    identity: dict[str, Any] = {}
+    depthkit_version: str | None = None
+    versions: dict[str, str] = {}
+    started: str | None = None
+    finished: str | None = None
+    seconds: float | None = None
+    counts: dict[str, Any] = {}
+    error: str | None = None
+
+
+class ReportSection(Section):
+    schema_version: int = SCHEMA_VERSION
+    runs: list[str] = []
+    generated: list[str] = []
+    threshold: float
+    title: str | None = None
+    n_judgments: int = Field(ge=0)
+    created: str | None = None
+    depthkit_version: str | None = None
+    versions: dict[str, str] = {}
+
+
+SECTIONS: dict[str, type[Section]] = {"generate": GenerateSection, "verify": VerifySection, "eval": EvalSection,
+                                      "report": ReportSection}
+
+
+class Manifest(Record):
+    """manifest.json: what made the files of a folder, one section per step."""
+
+    FILE: ClassVar[str] = "manifest.json"
+    FIX: ClassVar[str] = "re-run the step that wrote this folder (or restore manifest.json)"
+
+    generate: GenerateSection | None = None
+    verify: VerifySection | None = None
+    eval: EvalSection | None = None
+    report: ReportSection | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump(mode="python").items() if v is not None}
+
+
+__all__ = [
+    "SCHEMA_VERSION", "BeneparCheck", "CheckResult", "EvalSection", "GenerateSection", "GrammarCheck", "Item",
+    "Judgment", "Manifest", "MemberSpans", "PairFacts", "Record", "Regions", "ReportSection", "SECTIONS", "Section",
+    "SpacyCheck", "VerificationRecord", "VerifySection", "validation_error",
+]
