@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from depthkit.analysis import (accuracy_table, analyze, breaking_depths, chance_level, control_comparison,
-                               judgment_table, summary, wilson_interval)
+                               judgment_table, wilson_interval)
 from depthkit.report import load_runs
+from depthkit.report.narrative import summary
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import _report_helpers as H
 
-from depthkit.analysis import analyze, critical_differences, judgment_table, summary
+from depthkit.analysis import analyze, critical_differences, judgment_table
 from depthkit.cli import main
 from depthkit.report import build_report, load_runs
+from depthkit.report.narrative import summary
 from depthkit.store import sha256_file
 
 CONSTRUCTION = json.loads((H.GENERATED / "items.jsonl").read_text().splitlines()[0])["construction"]

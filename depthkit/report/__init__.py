@@ -23,9 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import DepthkitError
-from .store import (ITEMS_FILE, JUDGMENTS_FILE, MANIFEST_FILE, VERIFICATION_FILE, load_items, log,
+from .. import __version__
+from ..errors import DepthkitError
+from ..store import (ITEMS_FILE, JUDGMENTS_FILE, MANIFEST_FILE, VERIFICATION_FILE, load_items, log,
                     package_versions, read_jsonl, read_manifest, sha256_file, update_manifest, write_text_atomic)
 
 FIGURE_DPI = 120
@@ -289,7 +289,8 @@ def build_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
 def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: float = 0.6,
                  title: str | None = None) -> Report:
     """:func:`build_report`, returning everything written (for the CLI's ``--json``)."""
-    from .analysis import analyze, judgment_table, summary
+    from ..analysis import analyze, judgment_table
+    from .narrative import summary
 
     if not 0 < threshold < 1:
         raise DepthkitError(f"--threshold {threshold} is not between 0 and 1", fix="e.g. --threshold 0.6")
@@ -1151,7 +1152,8 @@ FOLD_FINDINGS_ABOVE = 8
 
 
 def _summary_html(analysis) -> str:
-    from .analysis import glance, headline, summary
+    from ..analysis import glance
+    from .narrative import headline, summary
 
     esc = html.escape
     findings = summary(analysis)
@@ -1216,7 +1218,8 @@ def render_html(analysis, figures: list[Figure], facts: list[dict[str, Any]], no
 def render_markdown(analysis, figures: list[Figure], facts: list[dict[str, Any]], notes: Sequence[str], title: str,
                     tables: dict[str, Any]) -> str:
     """The same report as Markdown with the figures linked (for pasting into papers and READMEs)."""
-    from .analysis import glance, headline, summary
+    from ..analysis import glance
+    from .narrative import headline, summary
 
     lines = [f"# {_md(title)}", "", f"depthkit {__version__} · {len(analysis.table)} judgments", "",
              "## What the curves show", ""]

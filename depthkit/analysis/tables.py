@@ -1,0 +1,180 @@
+"""The joined judgment table, accuracy per model x task x construction x depth, chance and breaking depth.
+
+:func:`judgment_table` joins judgments with their items and verification into one row per
+judgment; the other functions here and in the sibling modules take that table (or another
+function's output) and return a new table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from .intervals import proportions
+
+CHANCE_DEFAULT = 0.5
+# Guessing accuracy per task. `judgment` asks yes/no about each member and is right only when both
+# answers are, so a coin scores 0.25 (and a model that always says the same word scores 0).
+CHANCE_BY_TASK = {"minimal-pair": 0.5, "forced-choice": 0.5, "judgment": 0.25}
+# Items without an ungrammatical twin (a grammar without `pair:`): `judgment` asks about one member only.
+CHANCE_ONE_MEMBER = {"judgment": 0.5}
+CELL = ["model", "task", "construction"]
+CELL_DEPTH = CELL + ["depth"]
+COVARIATES = ("n_words", "sv_distance")
+
+
+# --------------------------------------------------------------------------- the joined table
+
+def judgment_table(judgments: Iterable[Mapping[str, Any]],
+                   items: Mapping[tuple[str, str], Mapping[str, Any]],
+                   verification: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> pd.DataFrame:
+    """One row per judgment, joined with its item and verification record.
+
+    ``judgments`` are ``judgments.jsonl`` records, each with two extra keys the loader adds:
+    ``run`` (the run folder) and ``source`` (the generated folder its items came from).
+    ``items`` and ``verification`` are keyed by ``(source, item_id)``.
+    """
+    verification = verification or {}
+    rows = []
+    for j in judgments:
+        source = j.get("source", "")
+        key = (source, j["item_id"])
+        item = items.get(key, {})
+        metrics = item.get("metrics") or {}
+        scores = j.get("scores") or {}
+        check = verification.get(key)
+        correct = j.get("correct")
+        rows.append({
+            "run": j.get("run", ""),
+            "source": source,
+            "item_id": j["item_id"],
+            "model": str(j.get("model", "")),
+            "task": str(j.get("task", "")),
+            "construction": str(j.get("construction") or item.get("construction") or item.get("grammar") or ""),
+            "grammar": str(item.get("grammar") or ""),
+            "depth": int(j["depth"] if j.get("depth") is not None else item.get("depth", 0)),
+            "kind": str(j.get("kind") or item.get("kind") or "test"),
+            "control_of": j.get("control_of") if j.get("control_of") is not None else item.get("control_of"),
+            "correct": math.nan if correct is None else float(bool(correct)),
+            "verdict_by": j.get("verdict_by"),
+            "crit_diff": _difference(scores, "good_critical", "bad_critical"),
+            "sum_diff": _difference(scores, "good_sum", "bad_sum"),
+            "target_diff": _difference(scores, "good_target", "bad_target"),
+            "good_member_correct": _flag(scores.get("good_correct")),
+            "bad_member_correct": _flag(scores.get("bad_correct")),
+            "n_words": _number(metrics.get("n_words")),
+            "sv_distance": _number(metrics.get("sv_distance")),
+            "attractors": _number(metrics.get("attractors")),
+            "frame": item.get("frame"),
+            "verified": None if check is None or check.get("verified") is None else bool(check["verified"]),
+            "paired": bool(item.get("bad")) if item else True,
+        })
+    columns = ["run", "source", "item_id", "model", "task", "construction", "grammar", "depth", "kind",
+               "control_of", "correct", "verdict_by", "crit_diff", "sum_diff", "target_diff", "good_member_correct",
+               "bad_member_correct", "n_words", "sv_distance",
+               "attractors", "frame", "verified", "paired"]
+    table = pd.DataFrame(rows, columns=columns)
+    table["depth"] = table["depth"].astype(int)
+    # Controls are compared at the depth of the test item they were matched to.
+    depth_of = {(r.source, r.item_id): r.depth for r in table.itertuples() if r.kind == "test"}
+    for key, item in items.items():
+        if item.get("kind", "test") == "test" and "depth" in item:
+            depth_of.setdefault(key, int(item["depth"]))
+    table["matched_depth"] = [
+        depth_of.get((r.source, r.control_of), r.depth) if r.kind == "control" else r.depth
+        for r in table.itertuples()
+    ]
+    return table
+
+
+def _difference(scores: Mapping[str, Any], good: str, bad: str) -> float:
+    g, b = scores.get(good), scores.get(bad)
+    if isinstance(g, (int, float)) and isinstance(b, (int, float)):
+        return float(g) - float(b)
+    return math.nan
+
+
+def _flag(value: Any) -> float:
+    return float(value) if isinstance(value, bool) else math.nan
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+
+
+# --------------------------------------------------------------------------- accuracy
+
+def accuracy_table(table: pd.DataFrame, kind: str = "test", chance: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Accuracy per model x task x construction x depth: n, accuracy, Wilson 95% interval, chance.
+
+    ``kind="control"`` groups controls by the depth of the test item they match.
+    """
+    rows = table[table["kind"] == kind]
+    columns = CELL_DEPTH + ["n", "n_correct", "accuracy", "ci_low", "ci_high", "n_no_verdict", "chance"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    if kind == "control":
+        rows = rows.assign(depth=rows["matched_depth"])
+    out = proportions(rows, CELL_DEPTH)
+    cells = cell_chance(rows, chance)
+    out["chance"] = [cells.get(tuple(r[c] for c in CELL), chance_level(r["task"], chance))
+                     for _, r in out.iterrows()]
+    return out[columns]
+
+
+def chance_level(task: str, chance: Mapping[str, float] | None = None, paired: bool = True) -> float:
+    """Accuracy of guessing for ``task``: given in ``chance``, else :data:`CHANCE_BY_TASK`, else 0.5.
+
+    ``paired=False`` is for items without a bad member: ``judgment`` then asks about one sentence (0.5).
+    """
+    if chance and task in chance:
+        return float(chance[task])
+    if not paired and task in CHANCE_ONE_MEMBER:
+        return CHANCE_ONE_MEMBER[task]
+    return CHANCE_BY_TASK.get(task, CHANCE_DEFAULT)
+
+
+def cell_chance(table: pd.DataFrame, chance: Mapping[str, float] | None = None,
+                by: tuple[str, ...] = tuple(CELL)) -> dict[tuple, float]:
+    """Chance per group of ``by``: the mean guessing accuracy of its judgments (paired or not)."""
+    if table.empty:
+        return {}
+    paired = table["paired"] if "paired" in table else pd.Series(True, index=table.index)
+    guess = [chance_level(t, chance, bool(p)) for t, p in zip(table["task"], paired)]
+    means = pd.Series(guess, index=table.index).groupby([table[c] for c in by], sort=True).mean()
+    return {(k if isinstance(k, tuple) else (k,)): float(v) for k, v in means.items()}
+
+
+def breaking_depths(accuracy: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Smallest depth whose whole 95% interval lies below ``threshold``, per model x task x construction.
+
+    ``breaking_depth`` is NA when no depth qualifies; ``min_depth`` and ``max_depth`` say which depths
+    the data cover (a breaking depth equal to ``min_depth`` means the curve starts below the threshold);
+    ``n_verdicts`` counts judgments with a verdict (0: nothing was tested, e.g. items without a bad twin).
+    """
+    rows = []
+    for key, group in accuracy.groupby(CELL, sort=True):
+        group = group.sort_values("depth")
+        below = group[(group["n"] > 0) & (group["ci_high"] < threshold)]
+        first = below.iloc[0] if not below.empty else None
+        rows.append(dict(zip(CELL, key), threshold=threshold,
+                         breaking_depth=None if first is None else int(first["depth"]),
+                         accuracy=None if first is None else float(first["accuracy"]),
+                         ci_high=None if first is None else float(first["ci_high"]),
+                         min_depth=int(group["depth"].min()), max_depth=int(group["depth"].max()),
+                         n_verdicts=int(group["n"].sum())))
+    out = pd.DataFrame(rows, columns=CELL + ["threshold", "breaking_depth", "accuracy", "ci_high", "min_depth",
+                                             "max_depth", "n_verdicts"])
+    out["breaking_depth"] = out["breaking_depth"].astype("Int64")
+    return out
+
+
+def cell_rows(frame: pd.DataFrame, key: tuple) -> pd.DataFrame:
+    """The rows of ``frame`` belonging to one model x task x construction ``key``."""
+    if frame.empty:
+        return frame
+    return frame[(frame[CELL] == pd.Series(dict(zip(CELL, key)))).all(axis=1)]
+
