@@ -195,8 +195,8 @@ def test_text_from_models_grammars_and_items_is_escaped(tmp_path):
     page = html.read_text(encoding="utf-8")
     for raw in (evil_model, "<img src=x", "<b>grammar</b>", "<i>title</i>"):
         assert raw not in page
-    assert "&lt;script&gt;alert(&quot;model&quot;)&lt;/script&gt;" in page
-    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;rc&quot;" in page
+    assert "&lt;script&gt;alert(&#34;model&#34;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &#34;rc&#34;" in page
     assert "<script" not in page
     md = (html.parent / "report.md").read_text(encoding="utf-8")
     assert "<script" not in md and "<img" not in md and "&lt;script&gt;" in md

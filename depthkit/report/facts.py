@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,17 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, "" if value is None else str(value))]
 
 
-def run_facts(loaded: Loaded) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class RunFacts:
+    """One run as the report shows it: ``shown`` maps each :data:`FACT_HEADERS` key to its text;
+    ``manifest`` lists every manifest entry as (dotted key, text)."""
+
+    run: str
+    shown: dict[str, str]
+    manifest: tuple[tuple[str, str], ...]
+
+
+def run_facts(loaded: Loaded) -> list[RunFacts]:
     """Per run: the headline facts (model, backend, tasks, grammar, seed...) and every manifest entry."""
     facts = []
     for run in loaded.runs:
@@ -48,7 +59,7 @@ def run_facts(loaded: Loaded) -> list[dict[str, Any]]:
         for section in (gen, ver, ev):
             if isinstance(section.get("versions"), Mapping):
                 versions.update({str(k): str(v) for k, v in section["versions"].items()})
-        facts.append({
+        shown = {
             "run": str(run.folder),
             "models": ", ".join(run.model_labels),
             "backend": _backend_fact(ev),
@@ -56,11 +67,10 @@ def run_facts(loaded: Loaded) -> list[dict[str, Any]]:
             "prompt": _prompt_fact(ev, tasks),
             "presentation": _first(ev, "presentation"),
             "verified_only": "" if ev.get("verified_only") is None else str(ev.get("verified_only")),
-            "judgments": run.n_judgments,
+            "judgments": str(run.n_judgments),
             "generated": str(run.generated),
             "grammar": str(gen.get("grammar", "")),
             "grammar_sha256": str(gen.get("grammar_sha256", ""))[:12],
-            "construction": str(gen.get("construction", "")),
             "seed": "" if options.get("seed") is None else str(options.get("seed")),
             "depths": ", ".join(str(d) for d in options.get("depths", [])) if options.get("depths") else "",
             "per_depth": "" if options.get("per_depth") is None else str(options.get("per_depth")),
@@ -68,8 +78,8 @@ def run_facts(loaded: Loaded) -> list[dict[str, Any]]:
             "verified_by": _first(ver, "rule", "verified_by", "policy"),
             "benepar": _benepar_fact(ver),
             "versions": ", ".join(f"{k} {v}" for k, v in sorted(versions.items())),
-            "manifest": _flatten({"eval": ev, "generate": gen, "verify": ver}),
-        })
+        }
+        facts.append(RunFacts(str(run.folder), shown, tuple(_flatten({"eval": ev, "generate": gen, "verify": ver}))))
     return facts
 
 

@@ -232,3 +232,13 @@ def _task_sentences(tasks: pd.DataFrame) -> list[tuple[str, str]]:
                      f"{acc_b:.0%} of {n} items judged by both; their verdicts agree on {agree:.0%}.{where} The "
                      "literature finds prompted judgments underestimate what log-probabilities show; report both."))
     return lines
+
+
+def method_notes(analysis: Analysis) -> list[str]:
+    """How to read the report: what accuracy counts, which intervals, what chance is."""
+    return ["Accuracy counts judgments with a verdict; judgments without one (correct = null) are left out and "
+            "counted separately.",
+            "Intervals on accuracies and agreement rates are Wilson 95% score intervals over items.",
+            "Chance: 0.5 for minimal-pair and forced-choice; 0.25 for judgment, which needs both yes/no answers right "
+            "(a coin gets both right a quarter of the time), 0.5 for judgment on items without an ungrammatical twin "
+            "(one answer); the eval manifest can override it."]

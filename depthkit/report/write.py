@@ -17,7 +17,7 @@ from .facts import run_facts
 from .figures import Figure, draw_figures
 from .load import Run, load_runs
 from .narrative import summary
-from .render import render_html, render_markdown
+from .render import page, render_html, render_markdown
 from .tables import report_tables, write_tables
 
 
@@ -79,8 +79,9 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
     title = title or _default_title(analysis)
     facts = run_facts(loaded)
     html_path, md_path = out / "report.html", out / "report.md"
-    write_text_atomic(html_path, render_html(analysis, figures, facts, loaded.notes, title, tables))
-    write_text_atomic(md_path, render_markdown(analysis, figures, facts, loaded.notes, title, tables))
+    shown = page(analysis, figures, facts, loaded.notes, title, tables)
+    write_text_atomic(html_path, render_html(shown))
+    write_text_atomic(md_path, render_markdown(shown))
     update_manifest(out, "report", {
         "runs": [str(r.folder) for r in loaded.runs],
         "generated": sorted({str(r.generated) for r in loaded.runs}),
