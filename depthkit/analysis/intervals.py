@@ -6,18 +6,18 @@ import math
 
 import pandas as pd
 
-Z95 = 1.959963984540054
+Z95 = 1.959963984540054  # the standard normal's 97.5% quantile (two-sided 95% intervals)
 
 
-def wilson_interval(k: float, n: float, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for ``k`` successes out of ``n`` (NaNs when ``n`` is 0)."""
+def wilson_interval(k: float, n: float) -> tuple[float, float]:
+    """Wilson 95% score interval for ``k`` successes out of ``n`` (NaNs when ``n`` is 0)."""
+    from statsmodels.stats.proportion import proportion_confint
+
     if n <= 0:
         return (math.nan, math.nan)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    # at k = 0 and k = n the exact bound is 0 or 1; statsmodels' arithmetic lands a rounding error away
+    return (0.0 if k <= 0 else max(0.0, float(low)), 1.0 if k >= n else min(1.0, float(high)))
 
 
 def proportions(frame: pd.DataFrame, by: list[str], value: str = "correct") -> pd.DataFrame:

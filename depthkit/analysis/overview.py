@@ -17,7 +17,7 @@ from .tables import CELL, accuracy_table, breaking_depths, cell_chance, cell_row
 
 @dataclass(frozen=True)
 class Analysis:
-    """All tables of one report."""
+    """All tables of one report; ``chance`` is the mean guessing accuracy per task over its test items."""
 
     table: pd.DataFrame
     accuracy: pd.DataFrame
@@ -37,14 +37,13 @@ class Analysis:
 
 
 def analyze(table: pd.DataFrame, verification_records: Iterable[Mapping[str, Any]] = (), threshold: float = 0.6,
-            chance: Mapping[str, float] | None = None, progress: Callable[[str], None] | None = None) -> Analysis:
+            *, progress: Callable[[str], None] | None = None) -> Analysis:
     """Every table of the report from the joined judgment table and the verification records.
 
     ``progress``, if given, is called with a short note before each slow step.
     """
     note = progress or (lambda message: None)
-    chance = dict(chance or {})
-    accuracy = accuracy_table(table, "test", chance)
+    accuracy = accuracy_table(table, "test")
     checks = verification_table(verification_records)
     n_cells = table.groupby(CELL).ngroups
     note(f"logistic regressions for {n_cells} model x task x construction cells")
@@ -58,8 +57,7 @@ def analyze(table: pd.DataFrame, verification_records: Iterable[Mapping[str, Any
         parsers=parser_agreement(checks), critical=critical_differences(table), tasks=task_comparison(table),
         slopes=slopes, mixed=mixed, bias=answer_bias(table), threshold=threshold,
         benepar_available=check_available(checks, "benepar"),
-        chance={task: value for (task,), value in cell_chance(tests if not tests.empty else table, chance,
-                                                               ("task",)).items()},
+        chance={task: value for (task,), value in cell_chance(tests if not tests.empty else table, ("task",)).items()},
     )
 
 

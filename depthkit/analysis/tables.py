@@ -13,14 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..tasks.info import chance_level
 from .intervals import proportions
 
-CHANCE_DEFAULT = 0.5
-# Guessing accuracy per task. `judgment` asks yes/no about each member and is right only when both
-# answers are, so a coin scores 0.25 (and a model that always says the same word scores 0).
-CHANCE_BY_TASK = {"minimal-pair": 0.5, "forced-choice": 0.5, "judgment": 0.25}
-# Items without an ungrammatical twin (a grammar without `pair:`): `judgment` asks about one member only.
-CHANCE_ONE_MEMBER = {"judgment": 0.5}
 CELL = ["model", "task", "construction"]
 CELL_DEPTH = CELL + ["depth"]
 COVARIATES = ("n_words", "sv_distance")
@@ -107,10 +102,11 @@ def _number(value: Any) -> float:
 
 # --------------------------------------------------------------------------- accuracy
 
-def accuracy_table(table: pd.DataFrame, kind: str = "test", chance: Mapping[str, float] | None = None) -> pd.DataFrame:
+def accuracy_table(table: pd.DataFrame, kind: str = "test") -> pd.DataFrame:
     """Accuracy per model x task x construction x depth: n, accuracy, Wilson 95% interval, chance.
 
-    ``kind="control"`` groups controls by the depth of the test item they match.
+    ``kind="control"`` groups controls by the depth of the test item they match. Chance comes from
+    the task's facts (:func:`depthkit.tasks.info.chance_level`), averaged over the cell's items.
     """
     rows = table[table["kind"] == kind]
     columns = CELL_DEPTH + ["n", "n_correct", "accuracy", "ci_low", "ci_high", "n_no_verdict", "chance"]
@@ -119,31 +115,17 @@ def accuracy_table(table: pd.DataFrame, kind: str = "test", chance: Mapping[str,
     if kind == "control":
         rows = rows.assign(depth=rows["matched_depth"])
     out = proportions(rows, CELL_DEPTH)
-    cells = cell_chance(rows, chance)
-    out["chance"] = [cells.get(tuple(r[c] for c in CELL), chance_level(r["task"], chance))
-                     for _, r in out.iterrows()]
+    cells = cell_chance(rows)
+    out["chance"] = [cells.get(tuple(r[c] for c in CELL), chance_level(r["task"])) for _, r in out.iterrows()]
     return out[columns]
 
 
-def chance_level(task: str, chance: Mapping[str, float] | None = None, paired: bool = True) -> float:
-    """Accuracy of guessing for ``task``: given in ``chance``, else :data:`CHANCE_BY_TASK`, else 0.5.
-
-    ``paired=False`` is for items without a bad member: ``judgment`` then asks about one sentence (0.5).
-    """
-    if chance and task in chance:
-        return float(chance[task])
-    if not paired and task in CHANCE_ONE_MEMBER:
-        return CHANCE_ONE_MEMBER[task]
-    return CHANCE_BY_TASK.get(task, CHANCE_DEFAULT)
-
-
-def cell_chance(table: pd.DataFrame, chance: Mapping[str, float] | None = None,
-                by: tuple[str, ...] = tuple(CELL)) -> dict[tuple, float]:
-    """Chance per group of ``by``: the mean guessing accuracy of its judgments (paired or not)."""
+def cell_chance(table: pd.DataFrame, by: tuple[str, ...] = tuple(CELL)) -> dict[tuple, float]:
+    """Chance per group of ``by``: the mean guessing accuracy of its judgments (items with or without a bad member)."""
     if table.empty:
         return {}
     paired = table["paired"] if "paired" in table else pd.Series(True, index=table.index)
-    guess = [chance_level(t, chance, bool(p)) for t, p in zip(table["task"], paired)]
+    guess = [chance_level(t, bool(p)) for t, p in zip(table["task"], paired)]
     means = pd.Series(guess, index=table.index).groupby([table[c] for c in by], sort=True).mean()
     return {(k if isinstance(k, tuple) else (k,)): float(v) for k, v in means.items()}
 

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis import Analysis
+from ..tasks.info import chance_level, task_order
 from .display import CHECK_NAMES
 
 FIGURE_DPI = 120
@@ -119,13 +120,8 @@ def draw_figures(analysis: Analysis, folder: Path) -> list[Figure]:
     return figures
 
 
-TASK_ORDER = ("minimal-pair", "forced-choice", "judgment")
-
-
-def _task_order(tasks: Iterable[str]) -> list[str]:
-    """Shipped tasks first (log-probabilities before prompts), then the rest alphabetically."""
-    rank = {t: i for i, t in enumerate(TASK_ORDER)}
-    return sorted(set(tasks), key=lambda t: (rank.get(t, len(rank)), t))
+def _chance(analysis: Analysis, task: str) -> float:
+    return analysis.chance.get(task, chance_level(task))
 
 
 SPLIT_CONSTRUCTIONS_ABOVE = 2  # more constructions than this: one panel per construction, or the lines pile up
@@ -135,7 +131,7 @@ def _accuracy_figure(analysis: Analysis, folder: Path) -> Figure:
     import seaborn as sns
 
     acc = analysis.accuracy[analysis.accuracy["n"] > 0].copy()
-    tasks = _task_order(acc["task"]) or ["(none)"]
+    tasks = task_order(acc["task"]) or ["(none)"]
     palette = _palette(acc["model"])
     constructions = sorted(acc["construction"].unique())
     split = len(constructions) > SPLIT_CONSTRUCTIONS_ABOVE
@@ -153,7 +149,7 @@ def _accuracy_figure(analysis: Analysis, folder: Path) -> Figure:
                 series = series.sort_values("depth")
                 ax.fill_between(series["depth"], series["ci_low"], series["ci_high"], color=palette[model],
                                 alpha=0.15, linewidth=0)
-        chance = analysis.chance.get(task, 0.5)
+        chance = _chance(analysis, task)
         if construction is not None and not data.empty and data["chance"].nunique() == 1:
             chance = float(data["chance"].iloc[0])  # this construction's own (items with or without a bad twin)
         ax.axhline(chance, color="0.35", linestyle=":", linewidth=1.5, label=f"chance ({chance:g})")
@@ -184,7 +180,7 @@ def _controls_figure(analysis: Analysis, folder: Path) -> Figure | None:
         for k in ("test", "control")], ignore_index=True)
     palette = _palette(long["model"])
     panels = sorted({(t, c) for t, c in zip(long["task"], long["construction"])},
-                    key=lambda p: (_task_order(long["task"]).index(p[0]), p[1]))
+                    key=lambda p: (task_order(long["task"]).index(p[0]), p[1]))
     fig, axes = _grid(len(panels))
     for ax, (task, construction) in zip(axes, panels):
         data = long[(long["task"] == task) & (long["construction"] == construction)]
@@ -195,7 +191,7 @@ def _controls_figure(analysis: Analysis, folder: Path) -> Figure | None:
             series = series.sort_values("depth")
             ax.fill_between(series["depth"], series["ci_low"], series["ci_high"], color=palette[model], alpha=0.1,
                             linewidth=0)
-        ax.axhline(analysis.chance.get(task, 0.5), color="0.35", linestyle=":", linewidth=1.5, label="chance")
+        ax.axhline(_chance(analysis, task), color="0.35", linestyle=":", linewidth=1.5, label="chance")
         ax.set_ylim(-0.02, 1.02)
         _integer_depths(ax, data["depth"])
         ax.set_xlabel("depth of the test item (controls: of the item they match)")
@@ -223,7 +219,7 @@ def _heatmap_figure(analysis: Analysis, folder: Path) -> Figure | None:
         data = acc[(acc["model"] == model) & (acc["task"] == task)]
         grid = data.pivot_table(index="construction", columns="depth", values="accuracy")
         grid.index = [_wrap(c, 26) for c in grid.index]
-        sns.heatmap(grid, vmin=0, vmax=1, center=analysis.chance.get(task, 0.5), cmap="RdBu", annot=True,
+        sns.heatmap(grid, vmin=0, vmax=1, center=_chance(analysis, task), cmap="RdBu", annot=True,
                     fmt=".2f", linewidths=0.5, cbar_kws={"label": "accuracy"}, ax=ax)
         ax.set_xlabel("embedding depth")
         ax.set_ylabel("construction")

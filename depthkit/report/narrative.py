@@ -10,7 +10,7 @@ import math
 import pandas as pd
 
 from ..analysis import CELL, MIXED_METHOD, Analysis, cell_rows, glance
-from ..analysis.tables import CHANCE_DEFAULT
+from ..tasks.info import chance_level, task_info, task_order
 
 
 def headline(analysis: Analysis) -> list[str]:
@@ -79,8 +79,8 @@ def summary(analysis: Analysis) -> list[tuple[str, str]]:
         elif not brk.empty:
             text += f" No depth up to {int(last.depth)} has its whole interval below {analysis.threshold:g}."
         chance = float(last["chance"]) if "chance" in last and pd.notna(last["chance"]) else \
-            analysis.chance.get(task, CHANCE_DEFAULT)
-        if last.ci_high < chance and task == "judgment":
+            analysis.chance.get(task, chance_level(task))
+        if last.ci_high < chance and _asks_about_each_member(task):
             text += (f" At depth {last.depth} it is below chance ({chance:g}): for prompted judgments this usually "
                      "means an answer bias (e.g. rejecting almost every sentence; see the answer-bias table), not a "
                      "preference for the ungrammatical variant.")
@@ -234,11 +234,37 @@ def _task_sentences(tasks: pd.DataFrame) -> list[tuple[str, str]]:
     return lines
 
 
+def _asks_about_each_member(task: str) -> bool:
+    """A prompted task judging each member alone: below chance there means an answer bias (see the bias table)."""
+    info = task_info(task)
+    return info is not None and info.prompted and not info.paired
+
+
 def method_notes(analysis: Analysis) -> list[str]:
-    """How to read the report: what accuracy counts, which intervals, what chance is."""
+    """How to read the report: what accuracy counts, which intervals, and chance for the tasks shown."""
     return ["Accuracy counts judgments with a verdict; judgments without one (correct = null) are left out and "
             "counted separately.",
             "Intervals on accuracies and agreement rates are Wilson 95% score intervals over items.",
-            "Chance: 0.5 for minimal-pair and forced-choice; 0.25 for judgment, which needs both yes/no answers right "
-            "(a coin gets both right a quarter of the time), 0.5 for judgment on items without an ungrammatical twin "
-            "(one answer); the eval manifest can override it."]
+            _chance_note(task_order(analysis.table["task"].unique()))]
+
+
+def _chance_note(tasks: list[str]) -> str:
+    """Chance per task from its facts, e.g. ``0.5 for minimal-pair and forced-choice; 0.25 for judgment (...)``."""
+    by_level: dict[float, list[str]] = {}
+    for task in tasks:
+        by_level.setdefault(chance_level(task), []).append(task)
+    parts = []
+    for level, names in by_level.items():
+        described = []
+        for name in names:
+            info = task_info(name)
+            if info is not None and not info.paired:
+                extra = f"{info.description}, right only when every answer is"
+                if info.chance_one_member is not None:
+                    extra += f"; {info.chance_one_member:g} on items without an ungrammatical twin, where it asks once"
+                described.append(f"{name} ({extra})")
+            else:
+                described.append(name)
+        listed = described[0] if len(described) == 1 else f"{', '.join(described[:-1])} and {described[-1]}"
+        parts.append(f"{level:g} for {listed}")
+    return "Chance (the accuracy of guessing, from each task's facts): " + "; ".join(parts) + "."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,7 +15,7 @@ from ..store import log, package_versions, update_manifest, write_text_atomic
 from .display import missing
 from .facts import run_facts
 from .figures import Figure, draw_figures
-from .load import Run, load_runs
+from .load import load_runs
 from .narrative import summary
 from .render import page, render_html, render_markdown
 from .tables import report_tables, write_tables
@@ -69,7 +69,7 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
     loaded = load_runs(run_dirs)
     log(f"report: {len(loaded.judgments)} judgments from {len(loaded.runs)} run(s); fitting and drawing")
     table = judgment_table(loaded.judgments, loaded.items, loaded.verification)
-    analysis = analyze(table, loaded.verification.values(), threshold, _chance_from_manifests(loaded.runs),
+    analysis = analyze(table, loaded.verification.values(), threshold,
                        progress=lambda message: log(f"report: {message}"))
     (out / "figures").mkdir(parents=True, exist_ok=True)
     tables = report_tables(analysis)
@@ -96,15 +96,6 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
     log(f"report: wrote {html_path}")
     return Report(html_path, md_path, paths, tuple(figures), analysis,
                   tuple(summary(analysis)))
-
-
-def _chance_from_manifests(runs: Iterable[Run]) -> dict[str, float]:
-    chance: dict[str, float] = {}
-    for run in runs:
-        given = (run.manifest.get("eval") or {}).get("chance")
-        if isinstance(given, Mapping):
-            chance.update({str(k): float(v) for k, v in given.items() if isinstance(v, (int, float))})
-    return chance
 
 
 def _default_title(analysis: Analysis) -> str:
