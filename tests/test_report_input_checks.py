@@ -93,7 +93,8 @@ def _pairless_run(data: Path) -> Path:
                           "scores": {"good_answer": "Yes" if right else "No", "good_correct": right}})
     run = data / "run-single"
     H.write_jsonl(run / "judgments.jsonl", judgments)
-    (run / "manifest.json").write_text(json.dumps({"eval": {"items": "../single", "model": "fake-single"}}))
+    H.write_manifest(run, {"eval": H.eval_section("fake-single", ["minimal-pair", "judgment"], "../single",
+                                                  generated / "items.jsonl", len(judgments))})
     return run
 
 

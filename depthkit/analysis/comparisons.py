@@ -4,12 +4,12 @@ two tasks on the same items, and the answer bias of prompted judgments."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from itertools import combinations
-from typing import Any
 
 import pandas as pd
 
+from ..schema import VerificationRecord
 from .intervals import proportions, wilson_interval
 from .tables import CELL, CELL_DEPTH, accuracy_table
 
@@ -54,20 +54,12 @@ def verified_comparison(table: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- parsers
 
-def verification_table(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+def verification_table(records: Iterable[VerificationRecord]) -> pd.DataFrame:
     """One row per item and check (``grammar``, ``spacy``, ``benepar``): its status, depth and kind."""
-    rows = []
-    for record in records:
-        for check in CHECKS:
-            facts = record.get(check)
-            if isinstance(facts, Mapping) and "status" in facts:
-                rows.append({"source": record.get("source", ""), "item_id": record.get("item_id"),
-                             "construction": str(record.get("construction") or ""),
-                             "depth": int(record.get("depth") or 0), "kind": record.get("kind") or "test",
-                             "check": check, "status": str(facts.get("status")),
-                             "verified": record.get("verified")})
-    return pd.DataFrame(rows, columns=["source", "item_id", "construction", "depth", "kind", "check",
-                                       "status", "verified"])
+    rows = [{"item_id": record.item_id, "construction": record.construction or "", "depth": record.depth,
+             "kind": record.kind, "check": check, "status": getattr(record, check).status, "verified": record.verified}
+            for record in records for check in CHECKS]
+    return pd.DataFrame(rows, columns=["item_id", "construction", "depth", "kind", "check", "status", "verified"])
 
 
 def parser_agreement(checks: pd.DataFrame) -> pd.DataFrame:

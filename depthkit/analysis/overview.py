@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
+from ..schema import VerificationRecord
 from .comparisons import (answer_bias, check_available, control_comparison, critical_differences, parser_agreement,
                           task_comparison, verification_table, verified_comparison)
 from .regression import depth_slopes, mixed_slopes
@@ -36,7 +36,7 @@ class Analysis:
     chance: Mapping[str, float] = field(default_factory=dict)
 
 
-def analyze(table: pd.DataFrame, verification_records: Iterable[Mapping[str, Any]] = (), threshold: float = 0.6,
+def analyze(table: pd.DataFrame, verification_records: Iterable[VerificationRecord] = (), threshold: float = 0.6,
             *, progress: Callable[[str], None] | None = None) -> Analysis:
     """Every table of the report from the joined judgment table and the verification records.
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from ..schema import Item, Judgment, VerificationRecord
 from ..tasks.info import chance_level
 from .intervals import proportions
 
@@ -23,49 +25,61 @@ COVARIATES = ("n_words", "sv_distance")
 
 # --------------------------------------------------------------------------- the joined table
 
-def judgment_table(judgments: Iterable[Mapping[str, Any]],
-                   items: Mapping[tuple[str, str], Mapping[str, Any]],
-                   verification: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> pd.DataFrame:
+ItemKey = tuple[str, str]  # (source, item id): the generated folder an item came from, and its id
+
+
+@dataclass(frozen=True)
+class SourcedJudgment:
+    """A judgment with the run folder it came from and the generated folder (``source``) of its item."""
+
+    judgment: Judgment
+    run: str = ""
+    source: str = ""
+
+
+def judgment_table(judgments: Iterable[SourcedJudgment | Judgment],
+                   items: Mapping[ItemKey, Item] | None = None,
+                   verification: Mapping[ItemKey, VerificationRecord] | None = None) -> pd.DataFrame:
     """One row per judgment, joined with its item and verification record.
 
-    ``judgments`` are ``judgments.jsonl`` records, each with two extra keys the loader adds:
-    ``run`` (the run folder) and ``source`` (the generated folder its items came from).
-    ``items`` and ``verification`` are keyed by ``(source, item_id)``.
+    ``items`` and ``verification`` are keyed by ``(source, item id)``; a bare :class:`Judgment` has
+    source and run ``""``. Item facts (metrics, frame, whether it has a bad member) are missing
+    (NaN, None, paired) for a judgment whose item is not given.
     """
+    items = items or {}
     verification = verification or {}
     rows = []
-    for j in judgments:
-        source = j.get("source", "")
-        key = (source, j["item_id"])
-        item = items.get(key, {})
-        metrics = item.get("metrics") or {}
-        scores = j.get("scores") or {}
+    for entry in judgments:
+        entry = _sourced(entry)
+        j, source = entry.judgment, entry.source
+        key = (source, j.item_id)
+        item = items.get(key)
+        metrics = item.metrics if item else {}
         check = verification.get(key)
-        correct = j.get("correct")
         rows.append({
-            "run": j.get("run", ""),
+            "run": entry.run,
             "source": source,
-            "item_id": j["item_id"],
-            "model": str(j.get("model", "")),
-            "task": str(j.get("task", "")),
-            "construction": str(j.get("construction") or item.get("construction") or item.get("grammar") or ""),
-            "grammar": str(item.get("grammar") or ""),
-            "depth": int(j["depth"] if j.get("depth") is not None else item.get("depth", 0)),
-            "kind": str(j.get("kind") or item.get("kind") or "test"),
-            "control_of": j.get("control_of") if j.get("control_of") is not None else item.get("control_of"),
-            "correct": math.nan if correct is None else float(bool(correct)),
-            "verdict_by": j.get("verdict_by"),
-            "crit_diff": _difference(scores, "good_critical", "bad_critical"),
-            "sum_diff": _difference(scores, "good_sum", "bad_sum"),
-            "target_diff": _difference(scores, "good_target", "bad_target"),
-            "good_member_correct": _flag(scores.get("good_correct")),
-            "bad_member_correct": _flag(scores.get("bad_correct")),
+            "item_id": j.item_id,
+            "model": j.model,
+            "task": j.task,
+            "construction": j.construction or (item.construction or item.grammar if item else "") or "",
+            "grammar": item.grammar if item else "",
+            "depth": j.depth,
+            "kind": j.kind,
+            "control_of": j.control_of if j.control_of is not None else (item.control_of if item else None),
+            "correct": math.nan if j.correct is None else float(j.correct),
+            "verdict_by": j.verdict_by,
+            "crit_diff": _difference(j.scores, "good_critical", "bad_critical"),
+            "sum_diff": _difference(j.scores, "good_sum", "bad_sum"),
+            "target_diff": _difference(j.scores, "good_target", "bad_target"),
+            "good_member_correct": _flag(j.scores.get("good_correct")),
+            "bad_member_correct": _flag(j.scores.get("bad_correct")),
             "n_words": _number(metrics.get("n_words")),
             "sv_distance": _number(metrics.get("sv_distance")),
             "attractors": _number(metrics.get("attractors")),
-            "frame": item.get("frame"),
-            "verified": None if check is None or check.get("verified") is None else bool(check["verified"]),
-            "paired": bool(item.get("bad")) if item else True,
+            "frame": item.frame if item else None,
+            "verified": None if check is None else check.verified,
+            "paired": bool(item.bad) if item else True,
         })
     columns = ["run", "source", "item_id", "model", "task", "construction", "grammar", "depth", "kind",
                "control_of", "correct", "verdict_by", "crit_diff", "sum_diff", "target_diff", "good_member_correct",
@@ -76,13 +90,22 @@ def judgment_table(judgments: Iterable[Mapping[str, Any]],
     # Controls are compared at the depth of the test item they were matched to.
     depth_of = {(r.source, r.item_id): r.depth for r in table.itertuples() if r.kind == "test"}
     for key, item in items.items():
-        if item.get("kind", "test") == "test" and "depth" in item:
-            depth_of.setdefault(key, int(item["depth"]))
+        if item.kind == "test":
+            depth_of.setdefault(key, item.depth)
     table["matched_depth"] = [
         depth_of.get((r.source, r.control_of), r.depth) if r.kind == "control" else r.depth
         for r in table.itertuples()
     ]
     return table
+
+
+def _sourced(entry: SourcedJudgment | Judgment | Mapping[str, Any]) -> SourcedJudgment:
+    if isinstance(entry, SourcedJudgment):
+        return entry
+    if isinstance(entry, Judgment):
+        return SourcedJudgment(entry)
+    # a judgments.jsonl object: evaluation's end-of-run summary still passes these (area C moves it to Judgment)
+    return SourcedJudgment(Judgment.from_dict(entry))
 
 
 def _difference(scores: Mapping[str, Any], good: str, bad: str) -> float:

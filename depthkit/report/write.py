@@ -10,8 +10,9 @@ from typing import Any
 
 from .. import __version__
 from ..analysis import Analysis, analyze, judgment_table
-from ..errors import DepthkitError
-from ..store import log, package_versions, update_manifest, write_text_atomic
+from ..errors import UsageError
+from ..schema import ReportSection
+from ..store import log, make_folder, package_versions, save_section, write_text_atomic
 from .display import missing
 from .facts import run_facts
 from .figures import Figure, draw_figures
@@ -62,16 +63,16 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
                  title: str | None = None) -> Report:
     """:func:`build_report`, returning everything written (for the CLI's ``--json``)."""
     if not 0 < threshold < 1:
-        raise DepthkitError(f"--threshold {threshold} is not between 0 and 1", fix="e.g. --threshold 0.6")
+        raise UsageError(f"--threshold {threshold} is not between 0 and 1", fix="e.g. --threshold 0.6")
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise DepthkitError("--out exists and is not a folder", path=out, fix="give a folder, e.g. reports/my-report")
+        raise UsageError("--out exists and is not a folder", path=out, fix="give a folder, e.g. reports/my-report")
     loaded = load_runs(run_dirs)
     log(f"report: {len(loaded.judgments)} judgments from {len(loaded.runs)} run(s); fitting and drawing")
     table = judgment_table(loaded.judgments, loaded.items, loaded.verification)
     analysis = analyze(table, loaded.verification.values(), threshold,
                        progress=lambda message: log(f"report: {message}"))
-    (out / "figures").mkdir(parents=True, exist_ok=True)
+    make_folder(out / "figures")
     tables = report_tables(analysis)
     paths = write_tables(tables, out)
     log("report: drawing figures")
@@ -82,20 +83,18 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
     shown = page(analysis, figures, facts, loaded.notes, title, tables)
     write_text_atomic(html_path, render_html(shown))
     write_text_atomic(md_path, render_markdown(shown))
-    update_manifest(out, "report", {
-        "runs": [str(r.folder) for r in loaded.runs],
-        "generated": sorted({str(r.generated) for r in loaded.runs}),
-        "threshold": threshold,
-        "title": title,
-        "n_judgments": len(loaded.judgments),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "depthkit_version": __version__,
-        "versions": package_versions(("depthkit", "numpy", "pandas", "scipy", "statsmodels", "matplotlib",
-                                      "seaborn")),
-    })
+    save_section(out, "report", ReportSection(
+        runs=[str(r.folder) for r in loaded.runs],
+        generated=sorted({str(r.generated) for r in loaded.runs}),
+        threshold=float(threshold),
+        title=title,
+        n_judgments=len(loaded.judgments),
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        depthkit_version=__version__,
+        versions=package_versions(("depthkit", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn")),
+    ))
     log(f"report: wrote {html_path}")
-    return Report(html_path, md_path, paths, tuple(figures), analysis,
-                  tuple(summary(analysis)))
+    return Report(html_path, md_path, paths, tuple(figures), analysis, tuple(summary(analysis)))
 
 
 def _default_title(analysis: Analysis) -> str:
