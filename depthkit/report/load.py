@@ -14,8 +14,9 @@ from pathlib import Path
 
 from ..analysis.tables import ItemKey, SourcedJudgment
 from ..errors import DepthkitError, InputError, StaleOutputError, UsageError
+from ..logs import logger
 from ..schema import EvalSection, Item, Judgment, Manifest, VerificationRecord
-from ..store import (ITEMS_FILE, JUDGMENTS_FILE, MANIFEST_FILE, VERIFICATION_FILE, load_manifest, log, read_items,
+from ..store import (ITEMS_FILE, JUDGMENTS_FILE, MANIFEST_FILE, VERIFICATION_FILE, load_manifest, read_items,
                      read_records, resolve_items_folder, sha256_file)
 
 
@@ -83,7 +84,7 @@ def load_runs(run_dirs: Sequence[str | Path]) -> Loaded:
         records = _read_judgments(path)
         short = _missing_judgments_note(section, len(records), path)
         if short:
-            log(f"warning: {short}")
+            logger.warning(f"warning: {short}")
             notes.append(short)
         per_run.append((run_dir, manifest, records, source))
         if source not in manifests:
@@ -92,7 +93,7 @@ def load_runs(run_dirs: Sequence[str | Path]) -> Loaded:
                 items[(source, item.id)] = item
             note = _read_verification(generated, manifests[source], source, verification)
             if note:
-                log(f"warning: {note}")
+                logger.warning(f"warning: {note}")
                 notes.append(note)
         _check_items_unchanged(section, generated, run_dir)
         missing = sorted({r.item_id for r in records} - {i for s, i in items if s == source})

@@ -11,8 +11,9 @@ from typing import Any
 from .. import __version__
 from ..analysis import Analysis, analyze, judgment_table
 from ..errors import UsageError
+from ..logs import logger
 from ..schema import ReportSection
-from ..store import log, make_folder, package_versions, save_section, write_text_atomic
+from ..store import make_folder, package_versions, save_section, write_text_atomic
 from .display import missing
 from .facts import run_facts
 from .figures import Figure, draw_figures
@@ -68,14 +69,14 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
     if out.exists() and not out.is_dir():
         raise UsageError("--out exists and is not a folder", path=out, fix="give a folder, e.g. reports/my-report")
     loaded = load_runs(run_dirs)
-    log(f"report: {len(loaded.judgments)} judgments from {len(loaded.runs)} run(s); fitting and drawing")
+    logger.info(f"report: {len(loaded.judgments)} judgments from {len(loaded.runs)} run(s); fitting and drawing")
     table = judgment_table(loaded.judgments, loaded.items, loaded.verification)
     analysis = analyze(table, loaded.verification.values(), threshold,
-                       progress=lambda message: log(f"report: {message}"))
+                       progress=lambda message: logger.info(f"report: {message}"))
     make_folder(out / "figures")
     tables = report_tables(analysis)
     paths = write_tables(tables, out)
-    log("report: drawing figures")
+    logger.info("report: drawing figures")
     figures = draw_figures(analysis, out / "figures")
     title = title or _default_title(analysis)
     facts = run_facts(loaded)
@@ -93,7 +94,7 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
         depthkit_version=__version__,
         versions=package_versions(("depthkit", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn")),
     ))
-    log(f"report: wrote {html_path}")
+    logger.info(f"report: wrote {html_path}")
     return Report(html_path, md_path, paths, tuple(figures), analysis, tuple(summary(analysis)))
 
 
