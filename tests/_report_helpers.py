@@ -155,7 +155,8 @@ def write_records(root: Path = DATA) -> None:
     verification = [fake_verification(i) for i in records]
     write_jsonl(generated / "verification.jsonl", verification)
     manifest = json.loads((generated / "manifest.json").read_text())
-    manifest["verify"] = verify_section(generated / "items.jsonl", len(records), sum(v["verified"] for v in verification))
+    n_verified = sum(v["verified"] for v in verification)
+    manifest["verify"] = verify_section(generated / "items.jsonl", len(records), n_verified)
     write_manifest(generated, manifest)
     for name, model, tasks in RUNS:
         n_judgments = len((root / name / "judgments.jsonl").read_text().splitlines())

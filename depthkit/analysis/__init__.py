@@ -28,12 +28,14 @@ from .comparisons import (CHECKS, answer_bias, check_available, control_comparis
                           parser_agreement, task_comparison, verification_table, verified_comparison)
 from .intervals import Z95, proportions, wilson_interval
 from .overview import Analysis, analyze, glance
-from .regression import GEE_METHOD, MIXED_METHOD, SLOPE_COLUMNS, depth_slopes, firth_logit, mixed_slopes
+from .regression import (FIRTH_METHOD, GEE_METHOD, LOGIT_METHOD, MIXED_METHOD, SLOPE_COLUMNS, depth_slopes, firth_logit,
+                         mixed_slopes)
 from .tables import (CELL, CELL_DEPTH, COVARIATES, accuracy_table, breaking_depths, cell_chance, cell_rows,
                      judgment_table)
 
 __all__ = [
-    "CELL", "CELL_DEPTH", "CHECKS", "COVARIATES", "GEE_METHOD", "MIXED_METHOD", "SLOPE_COLUMNS", "Z95", "Analysis",
+    "CELL", "CELL_DEPTH", "CHECKS", "COVARIATES", "FIRTH_METHOD", "GEE_METHOD", "LOGIT_METHOD", "MIXED_METHOD",
+    "SLOPE_COLUMNS", "Z95", "Analysis",
     "accuracy_table", "analyze", "answer_bias", "breaking_depths", "cell_chance", "cell_rows",
     "check_available", "control_comparison", "critical_differences", "depth_slopes", "firth_logit", "glance",
     "judgment_table", "mixed_slopes", "parser_agreement", "proportions", "task_comparison", "verification_table",

@@ -23,6 +23,11 @@ MIN_ROWS_MIXED = 20
 MIN_FRAMES_MIXED = 5
 SEPARATION_SE = 1e3  # a standard error this large means the likelihood has no finite maximum
 
+# the ``method`` column of the regression tables
+LOGIT_METHOD = "logit"
+FIRTH_METHOD = "firth logit"
+MIXED_METHOD = "mixed logit (VB), frame intercept"
+GEE_METHOD = "GEE logit, frame clusters"
 SLOPE_COLUMNS = CELL + ["method", "term", "coef", "se", "ci_low", "ci_high", "odds_ratio", "p", "n",
                         "n_groups", "status", "note"]
 
@@ -132,7 +137,7 @@ def _fit_one(data: pd.DataFrame, covariates: list[str]) -> tuple[str, pd.DataFra
         frame = pd.DataFrame({"term": terms, "coef": fit.params[terms].to_numpy(), "se": fit.bse[terms].to_numpy(),
                               "ci_low": ci.loc[terms, 0].to_numpy(), "ci_high": ci.loc[terms, 1].to_numpy(),
                               "p": fit.pvalues[terms].to_numpy()})
-        return "logit", frame, ""
+        return LOGIT_METHOD, frame, ""
     Xa = X.to_numpy()
     beta, cov, ll_full = firth_logit(Xa, y)
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
@@ -145,7 +150,7 @@ def _fit_one(data: pd.DataFrame, covariates: list[str]) -> tuple[str, pd.DataFra
                           "ci_high": beta[1:] + z * se[1:], "p": pvalues})
     note = ("perfect separation: some maximum-likelihood coefficients are infinite, so these are Firth's "
             "penalized estimates (Wald interval, penalized likelihood-ratio p)")
-    return "firth logit", frame, note
+    return FIRTH_METHOD, frame, note
 
 
 def depth_slopes(table: pd.DataFrame) -> pd.DataFrame:
@@ -160,17 +165,17 @@ def depth_slopes(table: pd.DataFrame) -> pd.DataFrame:
         data = _regression_data(group)
         reason = _skip_reason(data, MIN_ROWS_LOGIT)
         if reason:
-            out.append({**base, "method": "logit", "term": "depth", "n": len(data), "status": "skipped",
+            out.append({**base, "method": LOGIT_METHOD, "term": "depth", "n": len(data), "status": "skipped",
                         "note": reason})
             continue
         covariates, notes = _design(data)
         try:
             method, terms, note = _fit_one(data, covariates)
         except (np.linalg.LinAlgError, ValueError) as exc:
-            out.append({**base, "method": "logit", "term": "depth", "n": len(data), "status": "failed",
+            out.append({**base, "method": LOGIT_METHOD, "term": "depth", "n": len(data), "status": "failed",
                         "note": f"the fit failed: {exc}"})
             continue
-        status = "separation" if method == "firth logit" else "ok"
+        status = "separation" if method == FIRTH_METHOD else "ok"
         note = "; ".join([n for n in [note] + notes if n])
         for row in terms.to_dict("records"):
             out.append({**base, "method": method, **row, "odds_ratio": math.exp(row["coef"]),
@@ -178,8 +183,6 @@ def depth_slopes(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=SLOPE_COLUMNS)
 
 
-MIXED_METHOD = "mixed logit (VB), frame intercept"
-GEE_METHOD = "GEE logit, frame clusters"
 
 
 def mixed_slopes(table: pd.DataFrame, slopes: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -104,7 +104,7 @@ def _sourced(entry: SourcedJudgment | Judgment | Mapping[str, Any]) -> SourcedJu
         return entry
     if isinstance(entry, Judgment):
         return SourcedJudgment(entry)
-    # a judgments.jsonl object: evaluation's end-of-run summary still passes these (area C moves it to Judgment)
+    # a judgments.jsonl object: main's evaluation summary passes these; drop this once evaluation passes Judgment
     return SourcedJudgment(Judgment.from_dict(entry))
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis import FIRTH_METHOD, GEE_METHOD, LOGIT_METHOD, MIXED_METHOD
+
 
 def missing(value: Any) -> bool:
     """Whether a cell holds no value (None, NaN, NA); lists and other non-scalars are values."""
@@ -105,8 +107,8 @@ def display_controls(controls: pd.DataFrame) -> pd.DataFrame:
 def display_regression(regression: pd.DataFrame, depth_only: bool) -> pd.DataFrame:
     rows = []
     frame = regression[regression["term"] == "depth"] if depth_only else regression
-    order = {"logit": 0, "firth logit": 0}
-    frame = frame.assign(_order=frame["method"].map(lambda m: order.get(m, 1 if "mixed" in str(m) else 2)))
+    order = {LOGIT_METHOD: 0, FIRTH_METHOD: 0, MIXED_METHOD: 1, GEE_METHOD: 2}  # plain fit, then the grouped ones
+    frame = frame.assign(_order=frame["method"].map(lambda m: order.get(m, len(order))))
     frame = frame.sort_values(["model", "task", "construction", "_order"], kind="stable")
     for r in frame.itertuples():
         fitted = r.status not in ("skipped", "failed")

@@ -10,7 +10,8 @@ import math
 import pandas as pd
 
 from ..analysis import CELL, MIXED_METHOD, Analysis, cell_rows, glance
-from ..tasks.info import chance_level, task_info, task_order
+from ..tasks.info import chance_level, task_info, task_names, task_order
+from .display import fmt_ci
 
 
 def headline(analysis: Analysis) -> list[str]:
@@ -41,10 +42,6 @@ def headline(analysis: Analysis) -> list[str]:
     return lines
 
 
-def _fmt_ci(acc: float, lo: float, hi: float) -> str:
-    return f"{acc:.2f} [{lo:.2f}, {hi:.2f}]"
-
-
 def summary(analysis: Analysis) -> list[tuple[str, str]]:
     """Plain-language findings as (heading, text): one per curve, then verification, parsers and tasks."""
     out: list[tuple[str, str]] = []
@@ -55,14 +52,14 @@ def summary(analysis: Analysis) -> list[tuple[str, str]]:
             n_judged = int(group["n_no_verdict"].sum())
             out.append((f"{model} · {task} · {construction}",
                         f"No verdicts: none of its {n_judged} judgments of test items could be scored right or wrong "
-                        "(items without an ungrammatical twin give a minimal-pair or forced-choice task nothing to "
-                        "compare), so this curve says nothing about depth."))
+                        f"(items without an ungrammatical twin give a {_paired_tasks()} task nothing to compare), so "
+                        "this curve says nothing about depth."))
             continue
         group = group[group["n"] > 0].sort_values("depth")
         first, last = group.iloc[0], group.iloc[-1]
-        text = f"Accuracy {_fmt_ci(first.accuracy, first.ci_low, first.ci_high)} at depth {first.depth} (n = {first.n})"
+        text = f"Accuracy {fmt_ci(first.accuracy, first.ci_low, first.ci_high)} at depth {first.depth} (n = {first.n})"
         if len(group) > 1:
-            text += (f", {_fmt_ci(last.accuracy, last.ci_low, last.ci_high)} at depth {last.depth} "
+            text += (f", {fmt_ci(last.accuracy, last.ci_low, last.ci_high)} at depth {last.depth} "
                      f"(n = {last.n}; 95% intervals in brackets).")
         else:
             text += "; only one depth was evaluated."
@@ -154,8 +151,8 @@ def _control_sentence(controls: pd.DataFrame, key: tuple) -> str:
         return ""
     row = rows.iloc[-1]
     text = (f" Length-matched depth-0 controls for the depth-{row.depth} items score "
-            f"{_fmt_ci(row.accuracy_control, row.ci_low_control, row.ci_high_control)} against "
-            f"{_fmt_ci(row.accuracy_test, row.ci_low_test, row.ci_high_test)}")
+            f"{fmt_ci(row.accuracy_control, row.ci_low_control, row.ci_high_control)} against "
+            f"{fmt_ci(row.accuracy_test, row.ci_low_test, row.ci_high_test)}")
     if row.ci_low_control > row.ci_high_test:
         text += ": the loss comes with depth, not with length."
     elif row.ci_high_control < row.ci_low_test:
@@ -232,6 +229,11 @@ def _task_sentences(tasks: pd.DataFrame) -> list[tuple[str, str]]:
                      f"{acc_b:.0%} of {n} items judged by both; their verdicts agree on {agree:.0%}.{where} The "
                      "literature finds prompted judgments underestimate what log-probabilities show; report both."))
     return lines
+
+
+def _paired_tasks() -> str:
+    """The tasks that compare the two members of a pair, e.g. ``minimal-pair or forced-choice``."""
+    return " or ".join(name for name in task_names() if task_info(name).paired)
 
 
 def _asks_about_each_member(task: str) -> bool:

@@ -78,8 +78,8 @@ class Page:
     files: str
 
 
-def page(analysis: Analysis, figures: Sequence[Figure], facts: Sequence[RunFacts], notes: Sequence[str], title: str,
-         tables: dict[str, pd.DataFrame]) -> Page:
+def build_page(analysis: Analysis, figures: Sequence[Figure], facts: Sequence[RunFacts], notes: Sequence[str],
+               title: str, tables: dict[str, pd.DataFrame]) -> Page:
     """What the report shows, gathered from the analysis, the figures drawn and the run facts."""
     findings = tuple(summary(analysis))
     return Page(
@@ -125,14 +125,14 @@ def _environment(markdown: bool) -> jinja2.Environment:
     return env
 
 
-def render_html(report: Page) -> str:
+def render_html(page: Page) -> str:
     """The self-contained report page: style and figures inlined, every text escaped."""
-    return _environment(False).get_template("report.html.j2").render(page=report)
+    return _environment(False).get_template("report.html.j2").render(page=page)
 
 
-def render_markdown(report: Page) -> str:
+def render_markdown(page: Page) -> str:
     """The same report as Markdown with the figures linked (for pasting into papers and READMEs)."""
-    return _environment(True).get_template("report.md.j2").render(page=report)
+    return _environment(True).get_template("report.md.j2").render(page=page)
 
 
-__all__ = ["Grid", "Page", "markdown_text", "page", "render_html", "render_markdown"]
+__all__ = ["Grid", "Page", "build_page", "markdown_text", "render_html", "render_markdown"]

@@ -18,8 +18,7 @@ from .display import missing
 from .facts import run_facts
 from .figures import Figure, draw_figures
 from .load import load_runs
-from .narrative import summary
-from .render import page, render_html, render_markdown
+from .render import build_page, render_html, render_markdown
 from .tables import report_tables, write_tables
 
 
@@ -81,9 +80,9 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
     title = title or _default_title(analysis)
     facts = run_facts(loaded)
     html_path, md_path = out / "report.html", out / "report.md"
-    shown = page(analysis, figures, facts, loaded.notes, title, tables)
-    write_text_atomic(html_path, render_html(shown))
-    write_text_atomic(md_path, render_markdown(shown))
+    page = build_page(analysis, figures, facts, loaded.notes, title, tables)
+    write_text_atomic(html_path, render_html(page))
+    write_text_atomic(md_path, render_markdown(page))
     save_section(out, "report", ReportSection(
         runs=[str(r.folder) for r in loaded.runs],
         generated=sorted({str(r.generated) for r in loaded.runs}),
@@ -95,7 +94,7 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
         versions=package_versions(("depthkit", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn")),
     ))
     logger.info(f"report: wrote {html_path}")
-    return Report(html_path, md_path, paths, tuple(figures), analysis, tuple(summary(analysis)))
+    return Report(html_path, md_path, paths, tuple(figures), analysis, page.findings)
 
 
 def _default_title(analysis: Analysis) -> str:
