@@ -21,9 +21,11 @@ def synthetic(rows: list[dict]) -> pd.DataFrame:
         metrics = {"n_words": r["n_words"]}
         if "sv_distance" in r:
             metrics["sv_distance"] = r["sv_distance"]
+        words = ["w"] * r["n_words"]
         items[("s", item_id)] = Item(id=item_id, grammar="g", construction="c", kind="test", control_of=None,
-                                     depth=r["depth"], good=" ".join(["w"] * r["n_words"]), bad=None, tree="",
-                                     regions=Regions(), pair=None, frame=r.get("frame", f"f{i}"), metrics=metrics)
+                                     depth=r["depth"], good=" ".join(words), bad=None,
+                                     tree="(S " + " ".join(f"(W {w})" for w in words) + ")", regions=Regions(),
+                                     pair=None, frame=r.get("frame", f"f{i}"), metrics=metrics)
         judgment = Judgment(item_id=item_id, model="m", task="minimal-pair", depth=r["depth"], construction="c",
                             kind="test", control_of=None, correct=r["correct"], verdict_by=None, scores={})
         judgments.append(SourcedJudgment(judgment, source="s"))
