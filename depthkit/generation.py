@@ -18,7 +18,7 @@ from nltk import Tree
 from . import __version__
 from .derivation import Node, marked_spans, spans
 from .errors import DepthkitError
-from .grammar import Grammar, load_grammar
+from .grammar import CompiledGrammar, Grammar, compile_grammar, load_grammar
 from .metrics import tree_metrics
 from .pairs import make_bad
 from .sampling import MAX_WORDS_LIMIT, DepthTable, build_table
@@ -113,7 +113,7 @@ def generate(grammar: Grammar | str | Path, depths=(0, 1, 2, 3), per_depth: int 
     if isinstance(depths, str):
         depths = parse_depths(depths)
     opts = Options(depths=tuple(sorted(set(depths))), per_depth=per_depth, seed=seed, **options)
-    compiled = grammar.compiled
+    compiled = compile_grammar(grammar)
     table = build_table(compiled, max(opts.depths), need_words=opts.max_words, weighted=not opts.uniform,
                         max_words=opts.max_words)
     items: list[Item] = []
@@ -156,7 +156,7 @@ def _sample_depth(grammar: Grammar, table: DepthTable, depth: int, opts: Options
         if opts.unique and sentence in seen:
             continue
         seen.add(sentence)
-        items.append(_item(grammar, node, f"{grammar.name}/d{depth}/{len(items):03d}", depth, "test", None))
+        items.append(_item(table.compiled, node, f"{grammar.name}/d{depth}/{len(items):03d}", depth, "test", None))
     if len(items) < opts.per_depth:
         warnings.warn(f"{grammar.name}: only {len(items)} distinct sentences found at depth {depth} "
                       f"(asked for {opts.per_depth}); widen the length window or the lexicon", stacklevel=2)
@@ -190,7 +190,7 @@ def _control(grammar: Grammar, table: DepthTable, item: Item, opts: Options) -> 
         if score == (0, 0) or since_better >= CONTROL_PATIENCE:
             break
     assert best is not None
-    cand = _item(grammar, best[1], f"{item.id}/control", 0, "control", item.id)
+    cand = _item(table.compiled, best[1], f"{item.id}/control", 0, "control", item.id)
     match = {"n_words": cand.metrics["n_words"] - n}
     if want_sv is not None:
         match["sv_distance"] = cand.metrics.get("sv_distance", 0) - want_sv
@@ -206,7 +206,8 @@ def _span(spans_: list[tuple[int, int]]) -> list[int]:
     return [min(s for s, _ in spans_), max(e for _, e in spans_)]
 
 
-def _item(grammar: Grammar, node: Node, item_id: str, depth: int, kind: str, control_of: str | None) -> Item:
+def _item(compiled: CompiledGrammar, node: Node, item_id: str, depth: int, kind: str, control_of: str | None) -> Item:
+    grammar = compiled.grammar
     words = node.words()
     tree_text = node.bracketed()
     metrics: dict[str, Any] = tree_metrics(Tree.fromstring(tree_text), grammar.embedding, grammar.clauses)
@@ -216,7 +217,7 @@ def _item(grammar: Grammar, node: Node, item_id: str, depth: int, kind: str, con
     regions: dict[str, Any] = {"target": None, "critical": None, "controller": None}
     pair_facts = None
     if grammar.pair is not None:
-        bad_node, targets = make_bad(grammar.compiled, node)
+        bad_node, targets = make_bad(compiled, node)
         bad_words = bad_node.words()
         bad_spans = [(s, e) for _, s, e in marked_spans(bad_node, grammar.pair.target)]
         tg, tb = _span([(s, e) for _, s, e in targets]), _span(bad_spans)

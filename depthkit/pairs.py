@@ -9,45 +9,9 @@ differs only in the flipped feature (``IV[NUM=sg] -> 'laughs' | 'smiles'`` pairs
 
 from __future__ import annotations
 
-from typing import Any
-
 from .derivation import Node, marked_spans
 from .errors import DepthkitError
-from .grammar import CompiledGrammar, GroundRule, PairSpec, Rule, State, Symbol, _fmt
-
-
-def flip_state(state: State, pair: PairSpec) -> State | None:
-    """``state`` with its flip feature swapped, or None when it has no flippable value."""
-    mapping = dict(pair.values)
-    value = state.get(pair.flip)
-    if value is None or value not in mapping:
-        return None
-    return State(state.category, tuple((k, mapping[v] if k == pair.flip else v) for k, v in state.spec))
-
-
-def _strip(sym: Symbol | str, flip: str) -> Any:
-    if isinstance(sym, str):
-        return "*"
-    return (sym.category, tuple((k, v) for k, v in sym.spec if k != flip))
-
-
-def _pair_key(rule: Rule, flip: str) -> tuple:
-    return (_strip(rule.lhs, flip), tuple(_strip(x, flip) for x in rule.rhs), rule.alt, rule.n_alts)
-
-
-def twin_rules(compiled: CompiledGrammar, ground: GroundRule, new_state: State) -> list[GroundRule]:
-    """Ground rules usable in place of ``ground`` under the requirement ``new_state``, best first."""
-    flip = compiled.grammar.pair.flip if compiled.grammar.pair else ""
-    key = _pair_key(ground.rule, flip)
-    old = dict(ground.binding)
-
-    def score(g: GroundRule) -> tuple:
-        agree = sum(1 for k, v in g.binding if old.get(k) == v)
-        return (g.rule.index != ground.rule.index, -agree)
-
-    candidates = [g for g in compiled.ground(new_state)
-                  if g.rule.index == ground.rule.index or _pair_key(g.rule, flip) == key]
-    return sorted(candidates, key=score)
+from .grammar import CompiledGrammar, State, flip_state, format_value, twin_rules
 
 
 def _rederive(compiled: CompiledGrammar, node: Node, new_state: State) -> Node:
@@ -101,7 +65,7 @@ def make_bad(compiled: CompiledGrammar, root: Node) -> tuple[Node, list[tuple[No
     if bad.words() == root.words():
         node = targets[0][0]
         raise DepthkitError(
-            f"pair: flipping {pair.flip}={_fmt(node.ground.node.get(pair.flip))} leaves "
+            f"pair: flipping {pair.flip}={format_value(node.ground.node.get(pair.flip))} leaves "
             f"'{' '.join(root.words())}' unchanged", path=node.ground.rule.path, line=node.ground.rule.line,
             fix="the marked word needs distinct forms for each value (e.g. 'laughs' vs 'laugh')")
     return bad, targets

@@ -21,7 +21,7 @@ def check(
     as_json: bool = typer.Option(False, "--json", help="Print the facts as JSON."),
 ) -> None:
     """Validate a grammar and print its facts: productive, reachable depths, derivations per depth and length."""
-    from ..grammar_facts import grammar_facts, format_facts
+    from ..grammar.facts import grammar_facts, format_facts
     from ..grammar import load_grammar
 
     grammar = load_grammar(file)
