@@ -22,11 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nltk import Tree  # noqa: E402
 
-from depthkit.derivation import Node  # noqa: E402
-from depthkit.generation import _item  # noqa: E402
+from depthkit.generation import Node, build_item, build_table  # noqa: E402
+from depthkit.generation.metrics import embedding_depth  # noqa: E402
 from depthkit.grammar import compile_grammar, load_grammar  # noqa: E402
-from depthkit.metrics import embedding_depth  # noqa: E402
-from depthkit.sampling import build_table  # noqa: E402
 
 
 def timed(fn, seconds: float) -> tuple[int, float, int]:
@@ -102,7 +100,7 @@ def main() -> None:
 
         def full_item() -> int:
             node = table.sample(rng, depth, lengths[rng.randrange(len(lengths))])
-            _item(compiled, node, "bench", depth, "test", None)
+            build_item(compiled, node, "bench", depth, "test")
             return len(node.words())
 
         n_item, t_item, w_item = timed(full_item, args.seconds / 2)

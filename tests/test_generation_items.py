@@ -11,7 +11,7 @@ from nltk import Tree
 
 import depthkit
 from depthkit.generation import parse_depths, write_generated
-from depthkit.metrics import tree_metrics
+from depthkit.generation.metrics import tree_metrics
 
 
 @pytest.fixture(scope="module")

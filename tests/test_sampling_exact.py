@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nltk import Tree
 
-from depthkit.derivation import Node
 from depthkit.errors import DepthkitError
+from depthkit.generation.derivation import Node
+from depthkit.generation.metrics import embedding_depth
+from depthkit.generation.sampling import DepthTable, build_table
 from depthkit.grammar import compile_grammar, list_grammar_files, load_grammar
-from depthkit.metrics import embedding_depth
-from depthkit.sampling import DepthTable, build_table
 
 GRAMMARS = Path(__file__).parent / "data" / "grammars"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sampling import DepthTable
+from ..generation.sampling import DepthTable
 from .compile import compile_grammar
 from .model import Grammar, is_on
 
