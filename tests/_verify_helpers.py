@@ -41,7 +41,7 @@ def ptb_trees(grammar_path: Path = TINY_GRAMMAR, depths: str = "0-3", per_depth:
     import nltk
 
     import depthkit
-    from depthkit.verify.grammar_parse import relabel
+    from depthkit.verify.intended import relabel
 
     g = depthkit.load_grammar(grammar_path)
     with warnings.catch_warnings():

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from depthkit.errors import DepthkitError
-from depthkit.verify import benepar_parse, verify_folder
+from depthkit.verify import benepar_check, verify_folder
 
 from _verify_helpers import build_tiny_benepar, make_generated, read_records
 
@@ -58,7 +58,7 @@ def test_tiny_model_parses_and_too_long_sentences_fail_alone(folder, tiny_model)
 
 
 def test_model_from_the_environment_and_torch_threads_restored(folder, tiny_model, monkeypatch):
-    monkeypatch.setenv(benepar_parse.ENV_VAR, str(tiny_model))
+    monkeypatch.setenv(benepar_check.ENV_VAR, str(tiny_model))
     before = torch.get_num_threads()
     verify_folder(folder, skip=("spacy",), progress=False, torch_threads=1)
     assert torch.get_num_threads() == before
@@ -68,8 +68,8 @@ def test_model_from_the_environment_and_torch_threads_restored(folder, tiny_mode
 
 
 def test_without_a_model_benepar_is_not_run_and_says_so(folder, monkeypatch, capsys):
-    monkeypatch.delenv(benepar_parse.ENV_VAR, raising=False)
-    monkeypatch.setattr(benepar_parse, "_installed", lambda name: None)  # as if benepar_en3 were absent
+    monkeypatch.delenv(benepar_check.ENV_VAR, raising=False)
+    monkeypatch.setattr(benepar_check, "_installed", lambda name: None)  # as if benepar_en3 were absent
     summary = verify_folder(folder, skip=("spacy",), progress=False)
     assert "benepar: NOT RUN" in capsys.readouterr().err
     assert all(r["benepar"]["status"] == "not_run" for r in read_records(folder))
@@ -79,22 +79,22 @@ def test_without_a_model_benepar_is_not_run_and_says_so(folder, monkeypatch, cap
 
 def test_a_named_model_that_is_missing_is_an_error(tmp_path, monkeypatch):
     with pytest.raises(DepthkitError, match="not found"):
-        benepar_parse.resolve_benepar_model(tmp_path / "missing.pt")
-    monkeypatch.setenv(benepar_parse.ENV_VAR, str(tmp_path / "gone"))
+        benepar_check.resolve_benepar_model(tmp_path / "missing.pt")
+    monkeypatch.setenv(benepar_check.ENV_VAR, str(tmp_path / "gone"))
     with pytest.raises(DepthkitError) as exc:
-        benepar_parse.resolve_benepar_model()
-    assert benepar_parse.ENV_VAR in str(exc.value)
+        benepar_check.resolve_benepar_model()
+    assert benepar_check.ENV_VAR in str(exc.value)
 
 
 def test_an_installed_benepar_en3_is_found_where_benepar_download_puts_it(tmp_path, monkeypatch):
     import nltk.data
 
     (tmp_path / "models" / "benepar_en3").mkdir(parents=True)
-    monkeypatch.delenv(benepar_parse.ENV_VAR, raising=False)
+    monkeypatch.delenv(benepar_check.ENV_VAR, raising=False)
     monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
-    choice = benepar_parse.resolve_benepar_model()
+    choice = benepar_check.resolve_benepar_model()
     assert choice.source == "installed" and choice.path == str(tmp_path / "models" / "benepar_en3")
-    assert benepar_parse.resolve_benepar_model("benepar_en3").path == choice.path
+    assert benepar_check.resolve_benepar_model("benepar_en3").path == choice.path
 
 
 def test_a_broken_model_file_is_a_clear_error(folder, tmp_path):
@@ -108,12 +108,12 @@ def test_one_exception_in_a_batch_only_costs_that_item(tiny_model):
     from nltk import Tree
 
     import depthkit
-    from depthkit.verify.grammar_parse import intended_structure
+    from depthkit.verify.intended import intended_structure
 
     from _verify_helpers import TINY_GRAMMAR
 
     g = depthkit.load_grammar(TINY_GRAMMAR)
-    parser = benepar_parse.load_benepar(str(tiny_model))
+    parser = benepar_check.load_benepar(str(tiny_model))
     real_parse = parser._parser.parse  # the network under benepar.Parser: make it fail on one sentence
 
     def parse(examples, **kwargs):
@@ -122,12 +122,12 @@ def test_one_exception_in_a_batch_only_costs_that_item(tiny_model):
         return real_parse(examples, **kwargs)
 
     parser._parser.parse = parse
-    checker = benepar_parse.BeneparChecker(parser)
+    checker = benepar_check.BeneparChecker(parser)
     items = [{"id": str(i), "depth": 0, "good": f"the {n} laughs", "tree": f"(S (NP (Det the) (N {n})) (VP (IV laughs)))",
               "regions": {"target": {"good": [2, 3], "bad": [2, 3]}, "controller": [1, 2]}}
              for i, n in enumerate(("doctor", "pilot", "author"))]
     intended = [intended_structure(it, Tree.fromstring(it["tree"]), g) for it in items]
-    recs = checker.check_batch(intended, [benepar_parse.depth_labels(g)] * 3)
+    recs = checker.check_batch(intended, [benepar_check.depth_labels(g)] * 3)
     assert [r["status"] for r in recs][1] == "error" and "boom" in recs[1]["reason"]
     assert recs[0]["status"] in ("ok", "failed") and recs[2]["status"] in ("ok", "failed")
 
@@ -140,5 +140,5 @@ def test_download_failure_says_it_needs_internet(monkeypatch):
 
     monkeypatch.setattr(benepar, "download", offline)
     with pytest.raises(DepthkitError) as exc:
-        benepar_parse.download_benepar()
-    assert "internet" in str(exc.value) and benepar_parse.ENV_VAR in str(exc.value)
+        benepar_check.download_benepar()
+    assert "internet" in str(exc.value) and benepar_check.ENV_VAR in str(exc.value)

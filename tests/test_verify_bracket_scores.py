@@ -6,8 +6,9 @@ import pytest
 from nltk import Tree
 
 import depthkit
-from depthkit.verify.benepar_parse import analyse, bracket_scores, brackets, depth_labels, label_depth
-from depthkit.verify.grammar_parse import intended_structure
+from depthkit.verify.benepar_check import analyse, depth_labels
+from depthkit.verify.brackets import bracket_scores, brackets, label_depth
+from depthkit.verify.intended import intended_structure
 
 from _verify_helpers import AMBIGUOUS_GRAMMAR, TINY_GRAMMAR
 

@@ -6,7 +6,8 @@ import pytest
 from nltk import Tree
 
 import depthkit
-from depthkit.verify.grammar_parse import GrammarChecker, bracketed, intended_structure, relabel
+from depthkit.verify.chart_parse import GrammarChecker
+from depthkit.verify.intended import bracketed, intended_structure, relabel
 
 from _verify_helpers import AMBIGUOUS_GRAMMAR, TINY_GRAMMAR
 

@@ -8,8 +8,9 @@ import pytest
 
 from depthkit.errors import DepthkitError
 from depthkit.verify import load_verified_ids, verify_folder
-from depthkit.verify import grammar_parse, runner
-from depthkit.verify.runner import decide, summary_rows
+from depthkit.verify import chart_parse
+from depthkit.verify.summary import format_summary, summary_rows
+from depthkit.verify.verdict import decide
 
 from _verify_helpers import make_generated, read_records
 
@@ -74,7 +75,7 @@ def test_decide_counts_benepar_only_when_it_ran():
 
 def test_interrupted_run_resumes_without_duplicates(folder, monkeypatch):
     calls = {"n": 0}
-    real = grammar_parse.GrammarChecker.check
+    real = chart_parse.GrammarChecker.check
 
     def flaky(self, item, intended):
         calls["n"] += 1
@@ -82,12 +83,12 @@ def test_interrupted_run_resumes_without_duplicates(folder, monkeypatch):
             raise KeyboardInterrupt  # as if the user pressed Ctrl-C in the second batch
         return real(self, item, intended)
 
-    monkeypatch.setattr(grammar_parse.GrammarChecker, "check", flaky)
+    monkeypatch.setattr(chart_parse.GrammarChecker, "check", flaky)
     with pytest.raises(KeyboardInterrupt):
         verify_folder(folder, batch_size=3, **FAST)
     first = (folder / "verification.jsonl").read_text().splitlines()
     assert len(first) == 3  # the finished batch was kept
-    monkeypatch.setattr(grammar_parse.GrammarChecker, "check", real)
+    monkeypatch.setattr(chart_parse.GrammarChecker, "check", real)
     verify_folder(folder, batch_size=3, **FAST)
     lines = (folder / "verification.jsonl").read_text().splitlines()
     assert lines[:3] == first
@@ -193,8 +194,8 @@ def test_summary_rows_count_errors_as_checked_but_not_recovered():
     assert rows["spacy"]["checked"] == 3 and rows["spacy"]["recovered"] == 1 and rows["spacy"]["share"] == round(1 / 3, 4)
     assert rows["spacy"]["root_ok"] == 0.5 and rows["spacy"]["errors"] == 1 and rows["spacy"]["not_run"] == 1
     assert rows["benepar"]["share"] == 0.0 and rows["benepar"]["errors"] == 4
-    text = runner.format_summary({"folder": "f", "items": 4, "records": 4, "verified": 0, "complete": True,
-                                  "parsers": {}, "notes": ["benepar not run"], "rows": summary_rows(recs)})
+    text = format_summary({"folder": "f", "items": 4, "records": 4, "verified": 0, "complete": True,
+                         "parsers": {}, "notes": ["benepar not run"], "rows": summary_rows(recs)})
     assert "c [test]" in text and "note: benepar not run" in text
 
 

@@ -6,8 +6,8 @@ import pytest
 from nltk import Tree
 
 import depthkit
-from depthkit.verify.grammar_parse import intended_structure
-from depthkit.verify.spacy_parse import analyse, clause_depth, presented, word_parse
+from depthkit.verify.intended import intended_structure
+from depthkit.verify.spacy_check import analyse, clause_depth, presented, word_parse
 
 from _verify_helpers import AMBIGUOUS_GRAMMAR, TINY_GRAMMAR
 

@@ -17,12 +17,28 @@ __all__ = ["verify_folder", "load_verified_ids", "load_verification", "format_su
 
 
 def __getattr__(name: str):  # lazy, so `import depthkit.verify` stays cheap
-    if name in ("verify_folder", "load_verified_ids", "load_verification", "format_summary", "RULE"):
-        from . import runner
+    if name == "verify_folder":
+        from .runner import verify_folder
 
-        return getattr(runner, name)
+        return verify_folder
+    if name in ("load_verified_ids", "load_verification"):
+        from . import records
+
+        return getattr(records, name)
+    if name == "format_summary":
+        from .summary import format_summary
+
+        return format_summary
+    if name == "RULE":
+        from .verdict import RULE
+
+        return RULE
     if name == "download_benepar":
-        from .benepar_parse import download_benepar
+        from .benepar_check import download_benepar
 
         return download_benepar
     raise AttributeError(name)
+
+
+def __dir__() -> list[str]:  # tab completion shows the lazy names too
+    return sorted(set(globals()) | set(__all__))

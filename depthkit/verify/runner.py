@@ -8,12 +8,8 @@ per item), ``verification_summary.csv`` / ``.json``, and the ``verify`` section 
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterator
@@ -22,23 +18,16 @@ from nltk import Tree
 
 from ..errors import DepthkitError
 from ..grammar import Grammar, load_grammar
-from ..store import (ITEMS_FILE, VERIFICATION_FILE, JsonlAppender, log, package_versions,
-                     read_jsonl, read_manifest, sha256_file, update_manifest, write_text_atomic)
-from . import benepar_parse, spacy_parse
-from .grammar_parse import GrammarChecker, intended_structure
+from ..store import (ITEMS_FILE, VERIFICATION_FILE, JsonlAppender, log, package_versions, read_jsonl,
+                     read_manifest, sha256_file, update_manifest)
+from . import benepar_check, spacy_check
+from .chart_parse import GrammarChecker
+from .intended import intended_structure
+from .records import SECTION, read_verification
+from .summary import SUMMARY_CSV, SUMMARY_JSON, summary_rows, write_summary
+from .verdict import PARSERS, RULE, make_record
 
-SECTION = "verify"
-SUMMARY_CSV = "verification_summary.csv"
-SUMMARY_JSON = "verification_summary.json"
-PARSERS = ("grammar", "spacy", "benepar")
-RULE = ("verified = grammar ok (good parses, exactly one structure, which is the intended tree; bad rejected "
-        "when there is a bad) AND spacy ok (matrix verb is the root and the controller its subject, where "
-        "these apply; otherwise the clause depth) AND, only when benepar ran, benepar ok (subject/predicate "
-        "split and clause depth recovered); not_run grammar/spacy and benepar errors never count as passed")
 MODEL_FACT_KEYS = ("model_version", "model_name", "components", "label_count")
-SUMMARY_COLUMNS = ("parser", "construction", "kind", "depth", "n", "checked", "recovered", "share", "not_run",
-                   "errors", "root_ok", "subject_ok", "depth_ok", "split_ok", "mean_measured_depth", "labeled_f1",
-                   "unlabeled_f1", "ambiguous", "bad_rejected")
 
 
 @dataclass(frozen=True)
@@ -141,180 +130,12 @@ def resolve_grammars(entries: list[Entry], manifest: dict[str, Any], override: s
 
 
 # --------------------------------------------------------------------------------------------
-# Records
-
-
-def decide(grammar: dict[str, Any], spacy: dict[str, Any], benepar: dict[str, Any]) -> tuple[bool, str]:
-    """The overall verdict and the rule (or the failing checks) that decided it; see RULE."""
-    used, failed = [], []
-    if grammar.get("status") == "ok":
-        used.append("grammar unambiguous")
-    else:
-        failed.append("grammar " + _why_grammar(grammar))
-    if spacy.get("status") == "ok":
-        parts = [k for k in ("root", "subject") if spacy.get(f"{k}_ok") is True] or ["depth"]
-        used.append("spacy " + "+".join(parts))
-    else:
-        parts = [k for k in ("root", "subject", "depth") if spacy.get(f"{k}_ok") is False]
-        failed.append(f"spacy {spacy.get('status')}" + (f" ({'+'.join(parts)})" if parts else ""))
-    if benepar.get("status") == "ok":
-        parts = [k for k in ("split", "depth") if benepar.get(f"{k}_ok") is True]
-        used.append("benepar " + "+".join(parts))
-    elif benepar.get("status") != "not_run":
-        parts = [k for k in ("split", "depth") if benepar.get(f"{k}_ok") is False]
-        failed.append(f"benepar {benepar.get('status')}" + (f" ({'+'.join(parts)})" if parts else ""))
-    if failed:
-        return False, "not verified: " + ", ".join(failed)
-    return True, " and ".join(used)
-
-
-def _why_grammar(g: dict[str, Any]) -> str:
-    if g.get("status") != "failed":
-        return str(g.get("status"))
-    if not g.get("in_language"):
-        return "failed (good not in the language)"
-    if g.get("ambiguous"):
-        return f"failed (ambiguous: {g.get('n_parses')} parses)"
-    if g.get("bad_rejected") is False:
-        return "failed (bad also parses)"
-    return "failed (intended tree not found)"
-
-
-def make_record(item: dict[str, Any], grammar: dict[str, Any], spacy: dict[str, Any],
-                benepar: dict[str, Any]) -> dict[str, Any]:
-    verified, verified_by = decide(grammar, spacy, benepar)
-    return {"item_id": item["id"], "depth": item["depth"], "construction": item.get("construction"),
-            "kind": item.get("kind", "test"), "grammar": grammar, "spacy": spacy, "benepar": benepar,
-            "verified": verified, "verified_by": verified_by}
-
-
-# --------------------------------------------------------------------------------------------
-# Summary
-
-
-def _share(values: list[Any]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return round(sum(1 for v in vals if v) / len(vals), 4) if vals else None
-
-
-def _mean(values: list[Any]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return round(sum(vals) / len(vals), 4) if vals else None
-
-
-def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per parser x construction x kind x depth: share of checked items whose structure was recovered."""
-    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = defaultdict(list)
-    for r in records:
-        groups[(str(r.get("construction")), str(r.get("kind")), int(r.get("depth", 0)))].append(r)
-    order = sorted(groups, key=lambda k: (k[0], k[1] != "test", k[1], k[2]))
-    rows = []
-    for parser in (*PARSERS, "verified"):
-        for construction, kind, depth in order:
-            recs = groups[(construction, kind, depth)]
-            row: dict[str, Any] = {c: None for c in SUMMARY_COLUMNS}
-            row.update(parser=parser, construction=construction, kind=kind, depth=depth, n=len(recs))
-            if parser == "verified":
-                row.update(checked=len(recs), recovered=sum(1 for r in recs if r.get("verified") is True),
-                           not_run=0, errors=0)
-            else:
-                parts = [r.get(parser) or {} for r in recs]
-                statuses = [p.get("status") for p in parts]
-                row.update(checked=sum(1 for s in statuses if s in ("ok", "failed", "error")),
-                           recovered=statuses.count("ok"), not_run=statuses.count("not_run"),
-                           errors=statuses.count("error"))
-                if parser == "grammar":
-                    row.update(ambiguous=sum(1 for p in parts if p.get("ambiguous")),
-                               bad_rejected=_share([p.get("bad_rejected") for p in parts]))
-                if parser in ("spacy", "benepar"):
-                    row.update(depth_ok=_share([p.get("depth_ok") for p in parts]),
-                               mean_measured_depth=_mean([p.get("measured_depth") for p in parts]))
-                if parser == "spacy":
-                    row.update(root_ok=_share([p.get("root_ok") for p in parts]),
-                               subject_ok=_share([p.get("subject_ok") for p in parts]))
-                if parser == "benepar":
-                    row.update(split_ok=_share([p.get("split_ok") for p in parts]),
-                               labeled_f1=_mean([p.get("labeled_f1") for p in parts]),
-                               unlabeled_f1=_mean([p.get("unlabeled_f1") for p in parts]))
-            row["share"] = round(row["recovered"] / row["checked"], 4) if row["checked"] else None
-            rows.append(row)
-    return rows
-
-
-def format_summary(summary: dict[str, Any]) -> str:
-    """The summary as a plain-text table: one block per construction, depths as columns."""
-    out = io.StringIO()
-    p = lambda text="": print(text, file=out)  # noqa: E731
-    p(f"verification of {summary['folder']}: {summary['records']} of {summary['items']} items checked, "
-      f"{summary['verified']} verified" + ("" if summary["complete"] else " (INCOMPLETE: run again to finish)"))
-    for name, info in summary["parsers"].items():
-        state = "ran" if info.get("ran") else "NOT RUN"
-        detail = info.get("model") or info.get("parser") or ""
-        p(f"  {name:<8} {state}" + (f"  {detail}" if detail else "") + (f"  ({info['reason']})" if info.get("reason") else ""))
-    rows = summary["rows"]
-    lines = [("n", "grammar", "n"), ("grammar", "grammar", "share"), ("  ambiguous", "grammar", "ambiguous"),
-             ("spacy", "spacy", "share"), ("  root", "spacy", "root_ok"), ("  subject", "spacy", "subject_ok"),
-             ("  depth", "spacy", "depth_ok"), ("benepar", "benepar", "share"), ("  split", "benepar", "split_ok"),
-             ("  depth", "benepar", "depth_ok"), ("  F1 lab", "benepar", "labeled_f1"),
-             ("  F1 unlab", "benepar", "unlabeled_f1"), ("verified", "verified", "share")]
-    for construction in dict.fromkeys(r["construction"] for r in rows):
-        for kind in dict.fromkeys(r["kind"] for r in rows if r["construction"] == construction):
-            sel = [r for r in rows if r["construction"] == construction and r["kind"] == kind]
-            depths = list(dict.fromkeys(r["depth"] for r in sel))
-            cell = {(r["parser"], r["depth"]): r for r in sel}
-            p()
-            p(f"{construction} [{kind}] - share of items whose structure was recovered")
-            p(f"{'depth':<11}" + "".join(f"{d:>7}" for d in depths))
-            for label, parser, key in lines:
-                vals = []
-                for d in depths:
-                    r = cell.get((parser, d), {})
-                    v = r.get(key)
-                    if key == "share" and parser != "verified" and r.get("checked") == 0:
-                        vals.append("n/r")
-                    elif v is None:
-                        vals.append("-")
-                    elif isinstance(v, float):
-                        vals.append(f"{v:.2f}")
-                    else:
-                        vals.append(str(v))
-                if parser == "benepar" and label.startswith("  ") and all(v == "-" for v in vals):
-                    continue
-                p(f"{label:<11}" + "".join(f"{v:>7}" for v in vals))
-    if summary.get("notes"):
-        p()
-        for note in summary["notes"]:
-            p(f"note: {note}")
-    p("(n/r = not run; - = check does not apply; parser failure with depth is a finding about the parser)")
-    return out.getvalue().rstrip("\n")
-
-
-def write_summary(folder: Path, summary: dict[str, Any]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    for row in summary["rows"]:
-        writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in SUMMARY_COLUMNS})
-    write_text_atomic(folder / SUMMARY_CSV, buf.getvalue())
-    write_text_atomic(folder / SUMMARY_JSON, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-
-
-# --------------------------------------------------------------------------------------------
 # The run
 
 
 def _batches(entries: list[Entry], size: int) -> Iterator[list[Entry]]:
     for i in range(0, len(entries), size):
         yield entries[i:i + size]
-
-
-def _read_records(path: Path) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    if path.exists():
-        for rec in read_jsonl(path, allow_truncated_tail=True):
-            if isinstance(rec.get("item_id"), str):
-                out.setdefault(rec["item_id"], rec)
-    return out
 
 
 def _resolve_folder(folder: str | Path) -> tuple[Path, Path]:
@@ -364,11 +185,11 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
     if "spacy" in skip:
         spacy_name, spacy_reason = None, "skipped (--no-spacy)"
     else:
-        spacy_name, spacy_reason = spacy_parse.resolve_spacy_model(spacy_model)
+        spacy_name, spacy_reason = spacy_check.resolve_spacy_model(spacy_model)
     if "benepar" in skip:
-        choice = benepar_parse.BeneparChoice(None, "skipped", "skipped (--no-benepar)")
+        choice = benepar_check.BeneparChoice(None, "skipped", "skipped (--no-benepar)")
     else:
-        choice = benepar_parse.resolve_benepar_model(benepar_model)
+        choice = benepar_check.resolve_benepar_model(benepar_model)
     grammar_reason = "skipped (--no-grammar)" if "grammar" in skip else None
     settings = {
         "items_sha256": sha256_file(items_path),
@@ -386,7 +207,7 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
         for name in (VERIFICATION_FILE, SUMMARY_CSV, SUMMARY_JSON):
             (folder / name).unlink(missing_ok=True)
         previous = {}
-    done = _read_records(out_path)
+    done = read_verification(out_path)
     ids = {e.item["id"] for e in entries}
     done = {k: v for k, v in done.items() if k in ids}
     if done and previous.get("settings") and previous["settings"] != settings:
@@ -401,7 +222,7 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
     if choice.path is None:
         notes.append(f"benepar not run: {choice.reason}; its checks are recorded as not_run and never count as passed")
         if "benepar" not in skip:
-            log(f"benepar: NOT RUN - {choice.reason}.\n  to enable it: {benepar_parse.GET_MODEL_FIX}")
+            log(f"benepar: NOT RUN - {choice.reason}.\n  to enable it: {benepar_check.GET_MODEL_FIX}")
     if spacy_name is None:
         notes.append(f"spaCy not run: {spacy_reason}; no item can be verified without it")
         log(f"spaCy: NOT RUN - {spacy_reason}")
@@ -411,7 +232,7 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
                     "max_parses": max_parses, "reason": grammar_reason,
                     "grammars": {n: {"path": g.path, "sha256": g.sha256} for n, g in grammars.items()}},
         "spacy": {"ran": spacy_name is not None, "model": spacy_name, "reason": spacy_reason, "present": present,
-                  "clause_deps": sorted(spacy_parse.CLAUSE_DEPS), "excluded": list(spacy_parse.EXCLUDE)},
+                  "clause_deps": sorted(spacy_check.CLAUSE_DEPS), "excluded": list(spacy_check.EXCLUDE)},
         "benepar": {"ran": choice.path is not None, "model": choice.path, "source": choice.source,
                     "reason": choice.reason, "present": present},
     }
@@ -431,7 +252,7 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
         timing.update(_run(todo, plan, out_path, parsers_info, progress))
     elapsed = time.perf_counter() - started
 
-    records_by_id = _read_records(out_path)
+    records_by_id = read_verification(out_path)
     records = [records_by_id[e.item["id"]] for e in entries if e.item["id"] in records_by_id]
     complete = len(records) == len(entries)
     summary = {
@@ -469,7 +290,7 @@ class _Plan:
     grammar_reason: str | None
     spacy_name: str | None
     spacy_reason: str | None
-    benepar: benepar_parse.BeneparChoice
+    benepar: benepar_check.BeneparChoice
     max_parses: int
     batch_size: int
     present: bool
@@ -491,19 +312,19 @@ def _run(todo: list[Entry], plan: _Plan, out_path: Path, parsers_info: dict[str,
     spacy_checker = benepar_checker = None
     if plan.spacy_name is not None:
         t = time.perf_counter()
-        nlp = spacy_parse.load_spacy(plan.spacy_name)
+        nlp = spacy_check.load_spacy(plan.spacy_name)
         timing["spacy_load_seconds"] = time.perf_counter() - t
         parsers_info["spacy"].update(model_name=f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",
                                      model_version=nlp.meta.get("version"), components=list(nlp.pipe_names))
-        spacy_checker = spacy_parse.SpacyChecker(nlp, present=plan.present, batch_size=plan.batch_size)
+        spacy_checker = spacy_check.SpacyChecker(nlp, present=plan.present, batch_size=plan.batch_size)
     threads = None
     if choice.path is not None:
         t = time.perf_counter()
-        parser = benepar_parse.load_benepar(choice.path)
+        parser = benepar_check.load_benepar(choice.path)
         timing["benepar_load_seconds"] = time.perf_counter() - t
         labels = parser._parser.config.get("label_vocab", {}) if hasattr(parser, "_parser") else {}
         parsers_info["benepar"].update(model_version=_benepar_model_version(choice.path), label_count=len(labels))
-        benepar_checker = benepar_parse.BeneparChecker(parser, present=plan.present)
+        benepar_checker = benepar_check.BeneparChecker(parser, present=plan.present)
         if plan.torch_threads:
             import torch
 
@@ -513,7 +334,7 @@ def _run(todo: list[Entry], plan: _Plan, out_path: Path, parsers_info: dict[str,
             torch.set_num_threads(plan.torch_threads)
             parsers_info["benepar"]["torch_threads"] = plan.torch_threads
     checkers = {n: GrammarChecker(g, plan.max_parses) for n, g in grammars.items()} if grammar_reason is None else {}
-    depth_labels = {n: benepar_parse.depth_labels(g) for n, g in grammars.items()}
+    depth_labels = {n: benepar_check.depth_labels(g) for n, g in grammars.items()}
     bar = tqdm(total=len(todo), desc="verify", unit="item", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     loop_started = time.perf_counter()
     try:
@@ -533,11 +354,11 @@ def _run(todo: list[Entry], plan: _Plan, out_path: Path, parsers_info: dict[str,
                 timing["grammar_seconds"] += time.perf_counter() - t
                 t = time.perf_counter()
                 s_recs = (spacy_checker.check_batch(intended) if spacy_checker is not None
-                          else [spacy_parse.not_run(spacy_reason or "not run")] * len(chunk))
+                          else [spacy_check.not_run(spacy_reason or "not run")] * len(chunk))
                 timing["spacy_seconds"] += time.perf_counter() - t
                 t = time.perf_counter()
                 b_recs = (benepar_checker.check_batch(intended, [depth_labels[gname(e)] for e in chunk])
-                          if benepar_checker is not None else [benepar_parse.not_run(choice.reason or "not run")] * len(chunk))
+                          if benepar_checker is not None else [benepar_check.not_run(choice.reason or "not run")] * len(chunk))
                 timing["benepar_seconds"] += time.perf_counter() - t
                 for e, g, s, b in zip(chunk, g_recs, s_recs, b_recs):
                     appender.write(make_record(e.item, g, s, b))
@@ -563,29 +384,3 @@ def _benepar_model_version(path: str) -> str | None:
         return None
 
 
-# --------------------------------------------------------------------------------------------
-# Readers for other commands
-
-
-def _verification_path(folder: str | Path) -> Path:
-    path = Path(folder)
-    if path.is_dir():
-        path = path / VERIFICATION_FILE
-    if not path.exists():
-        raise DepthkitError(f"no {VERIFICATION_FILE} found", path=path,
-                            fix="run `depthkit verify FOLDER` on the folder `depthkit generate` wrote")
-    return path
-
-
-def load_verification(folder: str | Path) -> dict[str, dict[str, Any]]:
-    """All verification records of a folder (or of a verification.jsonl), by item id."""
-    return _read_records(_verification_path(folder))
-
-
-def load_verified_ids(folder: str | Path) -> set[str]:
-    """Ids of the items whose ``verified`` flag is true (for ``depthkit eval --verified-only``)."""
-    path = _verification_path(folder)
-    section = read_manifest(path.parent).get(SECTION) or {}
-    if section and not section.get("complete", False):
-        log(f"warning: verification in {path.parent} is incomplete; items not yet checked count as unverified")
-    return {k for k, r in _read_records(path).items() if r.get("verified") is True}

