@@ -15,7 +15,7 @@ import pytest
 from depthkit.errors import DepthkitError
 from depthkit.verify import benepar_check, verify_folder
 
-from _verify_helpers import build_tiny_benepar, make_generated, read_records
+from _verify_helpers import build_tiny_benepar, make_generated, make_item, read_records
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("benepar")
@@ -105,8 +105,6 @@ def test_a_broken_model_file_is_a_clear_error(folder, tmp_path):
 
 
 def test_one_exception_in_a_batch_only_costs_that_item(tiny_model):
-    from nltk import Tree
-
     import depthkit
     from depthkit.verify.intended import intended_structure
 
@@ -123,10 +121,9 @@ def test_one_exception_in_a_batch_only_costs_that_item(tiny_model):
 
     parser._parser.parse = parse
     checker = benepar_check.BeneparChecker(parser)
-    items = [{"id": str(i), "depth": 0, "good": f"the {n} laughs", "tree": f"(S (NP (Det the) (N {n})) (VP (IV laughs)))",
-              "regions": {"target": {"good": [2, 3], "bad": [2, 3]}, "controller": [1, 2]}}
-             for i, n in enumerate(("doctor", "pilot", "author"))]
-    intended = [intended_structure(it, Tree.fromstring(it["tree"]), g) for it in items]
+    items = [make_item(f"the {n} laughs", f"(S (NP (Det the) (N {n})) (VP (IV laughs)))", target=[2, 3],
+                       controller=[1, 2], item_id=str(i)) for i, n in enumerate(("doctor", "pilot", "author"))]
+    intended = [intended_structure(it, g) for it in items]
     recs = checker.check_batch(intended, [benepar_check.depth_labels(g)] * 3)
     assert [r["status"] for r in recs][1] == "error" and "boom" in recs[1]["reason"]
     assert recs[0]["status"] in ("ok", "failed") and recs[2]["status"] in ("ok", "failed")

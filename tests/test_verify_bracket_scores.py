@@ -10,7 +10,7 @@ from depthkit.verify.benepar_check import analyse, depth_labels
 from depthkit.verify.brackets import bracket_scores, brackets, label_depth
 from depthkit.verify.intended import intended_structure
 
-from _verify_helpers import AMBIGUOUS_GRAMMAR, TINY_GRAMMAR
+from _verify_helpers import AMBIGUOUS_GRAMMAR, TINY_GRAMMAR, make_item
 
 T = Tree.fromstring
 GOLD = T("(S (NP (DT the) (NN doctor) (SBAR (WHNP that) (NP (DT the) (NN pilots)) (VBP admire))) (VP (VBZ laughs)))")
@@ -77,9 +77,7 @@ def tiny():
 
 
 def _intended(grammar, good, tree, depth, target=None, controller=None):
-    item = {"id": "x", "depth": depth, "good": good, "tree": tree,
-            "regions": {"target": {"good": target, "bad": target} if target else None, "controller": controller}}
-    return intended_structure(item, T(tree), grammar)
+    return intended_structure(make_item(good, tree, depth=depth, target=target, controller=controller), grammar)
 
 
 def test_analyse_recovers_split_and_depth_for_the_right_tree(tiny):

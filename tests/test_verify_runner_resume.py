@@ -209,3 +209,21 @@ def test_a_region_outside_the_sentence_is_named(folder):
     with pytest.raises(DepthkitError) as exc:
         verify_folder(folder, **FAST)
     assert exc.value.line == 2 and "regions.controller" in str(exc.value)
+
+
+@pytest.mark.parametrize("tree, message", [
+    ("(S (NP (Det the) (N doctor)) (VP (IV laughs))", "its tree does not parse"),
+    ("(S (NP (Det the) (N pilot)) (VP (IV laughs)))", "the leaves of its tree are not the words of 'good'"),
+])
+def test_a_tree_that_does_not_parse_or_does_not_match_good_is_named(folder, tree, message):
+    path = folder / "items.jsonl"
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[0])
+    record["good"], record["bad"], record["tree"] = "the doctor laughs", None, tree
+    record["regions"] = {"target": None, "critical": None, "controller": None}
+    lines[0] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DepthkitError) as exc:
+        verify_folder(folder, **FAST)
+    assert exc.value.line == 1 and message in str(exc.value)
+    assert not (folder / "verification.jsonl").exists()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from nltk import Tree
 
 import depthkit
 from depthkit.verify.intended import intended_structure
 from depthkit.verify.spacy_check import analyse, clause_depth, presented, word_parse
 
-from _verify_helpers import AMBIGUOUS_GRAMMAR, TINY_GRAMMAR
+from _verify_helpers import AMBIGUOUS_GRAMMAR, TINY_GRAMMAR, make_item
 
 spacy = pytest.importorskip("spacy")
 from spacy.tokens import Doc  # noqa: E402
@@ -29,9 +28,7 @@ def _doc(words, heads, deps, spaces=None):
 
 
 def _intended(grammar, good, tree, depth, target=None, controller=None):
-    item = {"id": "x", "depth": depth, "good": good, "tree": tree,
-            "regions": {"target": {"good": target, "bad": target} if target else None, "controller": controller}}
-    return intended_structure(item, Tree.fromstring(tree), grammar)
+    return intended_structure(make_item(good, tree, depth=depth, target=target, controller=controller), grammar)
 
 
 def test_the_intended_parse_passes_every_check(tiny):

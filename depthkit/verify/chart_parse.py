@@ -10,6 +10,7 @@ import itertools
 from typing import Any
 
 from ..grammar import Grammar
+from ..schema import Item
 from .intended import Intended, bracketed
 
 CACHE_SIZE = 20_000  # sentences; controls and twins repeat, and chart parsing is the slow check
@@ -53,12 +54,12 @@ class GrammarChecker:
                     return seen, True, None
         return seen, False, None
 
-    def check(self, item: dict[str, Any], intended: Intended) -> dict[str, Any]:
+    def check(self, item: Item, intended: Intended) -> dict[str, Any]:
         """The ``grammar`` part of a verification record."""
         good, capped, why = self.distinct_parses(list(intended.words))
         n = len(good)
         intended_found = bracketed(intended.tree) in good
-        bad = item.get("bad")
+        bad = item.bad
         bad_rejected = None
         if bad is not None:
             bad_parses, _, _ = self.distinct_parses(bad.split(" "))

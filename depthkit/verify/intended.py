@@ -13,6 +13,7 @@ from typing import Any
 from nltk import Tree
 
 from ..grammar import Grammar
+from ..schema import Item
 
 PTB_PHRASE_LABELS = frozenset({
     "ADJP", "ADVP", "CONJP", "FRAG", "INTJ", "LST", "NAC", "NP", "NX", "PP", "PRN", "PRT", "QP", "RRC",
@@ -73,18 +74,16 @@ def _is_preterminal(t: Tree) -> bool:
     return len(t) == 1 and not isinstance(t[0], Tree)
 
 
-def _span(value: Any) -> tuple[int, int] | None:
-    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, int) for v in value):
-        return int(value[0]), int(value[1])
-    return None
+def _span(value: list[int] | None) -> tuple[int, int] | None:
+    return (value[0], value[1]) if value is not None else None
 
 
-def intended_structure(item: dict[str, Any], tree: Tree, grammar: Grammar) -> Intended:
-    """Read the intended structure of ``item`` (its parsed ``tree``) and decide which checks apply."""
-    words = tuple(item["good"].split(" "))
-    regions = item.get("regions") or {}
-    target = _span((regions.get("target") or {}).get("good")) if isinstance(regions.get("target"), dict) else None
-    controller = _span(regions.get("controller"))
+def intended_structure(item: Item, grammar: Grammar) -> Intended:
+    """Read the intended structure of ``item`` (its tree, regions and depth) and decide which checks apply."""
+    tree = Tree.fromstring(item.tree)
+    words = tuple(item.words)
+    target = _span(item.regions.target.good) if item.regions.target is not None else None
+    controller = _span(item.regions.controller)
     ptb = relabel(tree, grammar)
 
     matrix_verbs, mv_reason, target_verb, tv_reason = _verbs(tree, grammar, target)
@@ -109,7 +108,7 @@ def intended_structure(item: dict[str, Any], tree: Tree, grammar: Grammar) -> In
             n = len(child.leaves()) if isinstance(child, Tree) else 1
             top_spans.append((i, i + n))
             i += n
-    return Intended(words=words, tree=tree, ptb_tree=ptb, depth=int(item["depth"]), target=target,
+    return Intended(words=words, tree=tree, ptb_tree=ptb, depth=item.depth, target=target,
                     controller=controller, matrix_verbs=matrix_verbs, matrix_verb_reason=mv_reason,
                     target_verb=target_verb, target_verb_reason=tv_reason,
                     clausal=clausal, clausal_reason=c_reason, top_spans=tuple(top_spans))

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterator
 
-from nltk import Tree
-
 from ..errors import DepthkitError
 from ..grammar import Grammar, load_grammar
-from ..store import (ITEMS_FILE, VERIFICATION_FILE, JsonlAppender, log, package_versions, read_jsonl,
-                     read_manifest, sha256_file, update_manifest)
+from ..schema import GenerateSection, Item
+from ..store import (VERIFICATION_FILE, JsonlAppender, load_manifest, log, package_versions, read_items,
+                     resolve_items_folder, sha256_file, update_manifest)
 from . import benepar_check, spacy_check
 from .chart_parse import GrammarChecker
 from .intended import intended_structure
@@ -30,74 +29,14 @@ from .verdict import PARSERS, RULE, make_record
 MODEL_FACT_KEYS = ("model_version", "model_name", "components", "label_count")
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One item of items.jsonl with the line it came from and its parsed tree."""
-
-    line: int
-    item: dict[str, Any]
-    tree: Tree
-
-
-# --------------------------------------------------------------------------------------------
-# Input
-
-
-def read_items(path: Path) -> list[Entry]:
-    """Items with their line numbers; anything malformed is an error naming the line."""
-    raw = path.read_bytes()
-    lines = [n for n, text in enumerate(raw.split(b"\n"), start=1) if text.strip()]
-    fix = "items.jsonl must be written by `depthkit generate` (see docs/schema.md); regenerate it or delete that line"
-    entries: list[Entry] = []
-    seen: dict[str, int] = {}
-    for line, item in zip(lines, read_jsonl(path)):
-        for key, kind in (("id", str), ("depth", int), ("good", str), ("tree", str)):
-            if not isinstance(item.get(key), kind) or isinstance(item.get(key), bool):
-                what = "has no" if key not in item else "has a malformed"
-                raise DepthkitError(f"item on line {line} {what} '{key}' field", path=path, line=line, fix=fix)
-        if item["id"] in seen:
-            raise DepthkitError(f"item id '{item['id']}' on line {line} already appeared on line {seen[item['id']]}",
-                                path=path, line=line, fix="item ids must be unique; regenerate the items")
-        seen[item["id"]] = line
-        try:
-            tree = Tree.fromstring(item["tree"])
-        except ValueError as exc:
-            raise DepthkitError(f"item on line {line}: its tree does not parse ({exc})", path=path, line=line,
-                                fix=fix) from None
-        if tree.leaves() != item["good"].split(" "):
-            raise DepthkitError(f"item on line {line}: the leaves of its tree are not the words of 'good'",
-                                path=path, line=line, fix=fix)
-        bad_region = _bad_region(item.get("regions"), len(tree.leaves()))
-        if bad_region:
-            raise DepthkitError(f"item on line {line}: regions.{bad_region} is not a word span of 'good'",
-                                path=path, line=line, fix=fix)
-        entries.append(Entry(line, item, tree))
-    return entries
-
-
-def _bad_region(regions: Any, n_words: int) -> str | None:
-    """The name of a region that is not a [start, end) span inside the sentence, if any."""
-    if regions is None:
-        return None
-    if not isinstance(regions, dict):
-        return "(not an object)"
-    target = regions.get("target")
-    spans = {"target.good": target.get("good") if isinstance(target, dict) else target,
-             "controller": regions.get("controller")}
-    for name, span in spans.items():
-        if span is None:
-            continue
-        if not (isinstance(span, list) and len(span) == 2 and all(isinstance(v, int) for v in span)
-                and 0 <= span[0] < span[1] <= n_words):
-            return name
-    return None
-
-
-def resolve_grammars(entries: list[Entry], manifest: dict[str, Any], override: str | Path | None,
+def resolve_grammars(items: list[Item], generated: GenerateSection | None, override: str | Path | None,
                      items_path: Path) -> tuple[dict[str, Grammar], list[str]]:
-    """The grammar behind each grammar name in the items, and notes (e.g. the file changed since generation)."""
-    gen = manifest.get("generate") or {}
-    names = list(dict.fromkeys(e.item.get("grammar") or gen.get("grammar") for e in entries))
+    """The grammar behind each grammar name in the items, and notes (e.g. the file changed since generation).
+
+    ``generated`` is the manifest's ``generate`` section: the grammar file recorded there is preferred
+    to the shipped grammar of the same name.
+    """
+    names = list(dict.fromkeys(_grammar_name(item, generated) for item in items))
     chosen = load_grammar(override) if override else None
     if chosen is not None and len(names) > 1 and chosen.name not in names:
         raise DepthkitError(f"these items come from several grammars ({', '.join(map(str, names))}); "
@@ -114,7 +53,8 @@ def resolve_grammars(entries: list[Entry], manifest: dict[str, Any], override: s
         if not name:
             raise DepthkitError("items name no grammar and the manifest has no generate.grammar", path=items_path,
                                 fix="pass the grammar that made them with --grammar")
-        path = gen.get("grammar_path") if gen.get("grammar") == name else None
+        recorded = generated is not None and generated.grammar == name
+        path = generated.grammar_path if recorded else None
         try:
             out[name] = load_grammar(path if path and Path(path).exists() else name)
         except DepthkitError as exc:
@@ -122,36 +62,25 @@ def resolve_grammars(entries: list[Entry], manifest: dict[str, Any], override: s
                 raise
             raise DepthkitError(f"cannot find grammar '{name}' that made these items ({exc.message})",
                                 path=items_path, fix="pass the grammar file with --grammar") from None
-        sha = gen.get("grammar_sha256") if gen.get("grammar") == name else None
+        sha = generated.grammar_sha256 if recorded else None
         if sha and out[name].sha256 != sha:
             notes.append(f"grammar '{name}' ({out[name].path}) changed since the items were generated; "
                          "grammar checks use the current file")
     return out, notes
 
 
+def _grammar_name(item: Item, generated: GenerateSection | None) -> str | None:
+    """The grammar an item names, else the one the manifest records."""
+    return item.grammar or (generated.grammar if generated is not None else None)
+
+
 # --------------------------------------------------------------------------------------------
 # The run
 
 
-def _batches(entries: list[Entry], size: int) -> Iterator[list[Entry]]:
-    for i in range(0, len(entries), size):
-        yield entries[i:i + size]
-
-
-def _resolve_folder(folder: str | Path) -> tuple[Path, Path]:
-    folder = Path(folder)
-    if folder.is_file() and folder.name == ITEMS_FILE:
-        folder = folder.parent
-    if not folder.exists():
-        raise DepthkitError("folder not found", path=folder,
-                            fix="give the folder `depthkit generate` wrote, e.g. generated/object-rc")
-    if not folder.is_dir():
-        raise DepthkitError("not a folder", path=folder, fix="give the folder that holds items.jsonl")
-    items_path = folder / ITEMS_FILE
-    if not items_path.exists():
-        raise DepthkitError(f"no {ITEMS_FILE} in this folder", path=folder,
-                            fix="run `depthkit generate --out FOLDER` first, or give the folder it wrote")
-    return folder, items_path
+def _batches(items: list[Item], size: int) -> Iterator[list[Item]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spacy_model: str | None = None,
@@ -170,16 +99,15 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
                             fix=f"choose from {', '.join(PARSERS)}")
     if batch_size < 1 or max_parses < 1:
         raise DepthkitError("--batch-size and --max-parses must be at least 1", fix="e.g. --batch-size 64")
-    folder, items_path = _resolve_folder(folder)
-    entries = read_items(items_path)
-    manifest = read_manifest(folder)
-    grammars, notes = resolve_grammars(entries, manifest, grammar, items_path)
+    folder, items_path = resolve_items_folder(folder)
+    items = read_items(items_path)
+    manifest = load_manifest(folder)
+    grammars, notes = resolve_grammars(items, manifest.generate, grammar, items_path)
     for note in notes:
         log(f"warning: {note}")
-    gen = manifest.get("generate") or {}
 
-    def gname(e: Entry) -> str:
-        return e.item.get("grammar") or gen.get("grammar")
+    def gname(item: Item) -> str:
+        return _grammar_name(item, manifest.generate)
 
     # Which parsers run, and why not.
     if "spacy" in skip:
@@ -202,13 +130,13 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
     }
 
     out_path = folder / VERIFICATION_FILE
-    previous = manifest.get(SECTION) or {}
+    previous = manifest.verify.to_dict() if manifest.verify is not None else {}
     if force:
         for name in (VERIFICATION_FILE, SUMMARY_CSV, SUMMARY_JSON):
             (folder / name).unlink(missing_ok=True)
         previous = {}
     done = read_verification(out_path)
-    ids = {e.item["id"] for e in entries}
+    ids = {item.id for item in items}
     done = {k: v for k, v in done.items() if k in ids}
     if done and previous.get("settings") and previous["settings"] != settings:
         changed = sorted(k for k in settings if previous["settings"].get(k) != settings[k])
@@ -216,8 +144,8 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
                             path=out_path, fix="run again with --force to verify from scratch, or use the earlier settings")
     if done and not previous.get("settings"):
         log(f"warning: {out_path} has no recorded settings; resuming it as is (use --force to start over)")
-    todo = [e for e in entries if e.item["id"] not in done]
-    log(f"verify: {len(todo)} of {len(entries)} items to check"
+    todo = [item for item in items if item.id not in done]
+    log(f"verify: {len(todo)} of {len(items)} items to check"
         + (f" ({len(done)} already in {VERIFICATION_FILE})" if done else ""))
     if choice.path is None:
         notes.append(f"benepar not run: {choice.reason}; its checks are recorded as not_run and never count as passed")
@@ -253,11 +181,11 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
     elapsed = time.perf_counter() - started
 
     records_by_id = read_verification(out_path)
-    records = [records_by_id[e.item["id"]] for e in entries if e.item["id"] in records_by_id]
-    complete = len(records) == len(entries)
+    records = [records_by_id[item.id] for item in items if item.id in records_by_id]
+    complete = len(records) == len(items)
     summary = {
         "folder": str(folder),
-        "items": len(entries),
+        "items": len(items),
         "records": len(records),
         "verified": sum(1 for r in records if r.get("verified") is True),
         "complete": complete,
@@ -272,7 +200,7 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
     timing.update(items=len(todo), seconds=round(elapsed, 3),
                   items_per_second=round(len(todo) / check, 2) if todo and check > 0 else None)
     update_manifest(folder, SECTION, {
-        **facts, "complete": complete, "n_items": len(entries), "n_records": len(records),
+        **facts, "complete": complete, "n_items": len(items), "n_records": len(records),
         "n_verified": summary["verified"], "timing": {k: (round(v, 3) if isinstance(v, float) else v)
                                                       for k, v in timing.items()},
         "files": [VERIFICATION_FILE, SUMMARY_CSV, SUMMARY_JSON],
@@ -286,7 +214,7 @@ class _Plan:
     """What a run checks with: grammars, parsers (None + reason when one does not run), options."""
 
     grammars: dict[str, Grammar]
-    grammar_of: Callable[[Entry], str]
+    grammar_of: Callable[[Item], str]
     grammar_reason: str | None
     spacy_name: str | None
     spacy_reason: str | None
@@ -297,7 +225,7 @@ class _Plan:
     torch_threads: int | None
 
 
-def _run(todo: list[Entry], plan: _Plan, out_path: Path, parsers_info: dict[str, Any],
+def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, Any],
          progress: bool) -> dict[str, float]:
     """Check ``todo`` in batches, appending one record per item as soon as its batch is done.
 
@@ -340,15 +268,15 @@ def _run(todo: list[Entry], plan: _Plan, out_path: Path, parsers_info: dict[str,
     try:
         with JsonlAppender(out_path) as appender:
             for chunk in _batches(todo, plan.batch_size):
-                intended = [intended_structure(e.item, e.tree, grammars[gname(e)]) for e in chunk]
+                intended = [intended_structure(item, grammars[gname(item)]) for item in chunk]
                 t = time.perf_counter()
                 g_recs = []
-                for e, i in zip(chunk, intended):
+                for item, i in zip(chunk, intended):
                     if grammar_reason is not None:
                         g_recs.append({"status": "not_run", "reason": grammar_reason})
                         continue
                     try:
-                        g_recs.append(checkers[gname(e)].check(e.item, i))
+                        g_recs.append(checkers[gname(item)].check(item, i))
                     except Exception as exc:  # noqa: BLE001 - one item's failure stays with that item
                         g_recs.append({"status": "error", "reason": f"{exc.__class__.__name__}: {exc}"})
                 timing["grammar_seconds"] += time.perf_counter() - t
@@ -357,11 +285,11 @@ def _run(todo: list[Entry], plan: _Plan, out_path: Path, parsers_info: dict[str,
                           else [spacy_check.not_run(spacy_reason or "not run")] * len(chunk))
                 timing["spacy_seconds"] += time.perf_counter() - t
                 t = time.perf_counter()
-                b_recs = (benepar_checker.check_batch(intended, [depth_labels[gname(e)] for e in chunk])
+                b_recs = (benepar_checker.check_batch(intended, [depth_labels[gname(item)] for item in chunk])
                           if benepar_checker is not None else [benepar_check.not_run(choice.reason or "not run")] * len(chunk))
                 timing["benepar_seconds"] += time.perf_counter() - t
-                for e, g, s, b in zip(chunk, g_recs, s_recs, b_recs):
-                    appender.write(make_record(e.item, g, s, b))
+                for item, g, s, b in zip(chunk, g_recs, s_recs, b_recs):
+                    appender.write(make_record(item, g, s, b))
                 bar.update(len(chunk))
         timing["check_seconds"] = time.perf_counter() - loop_started
     finally:

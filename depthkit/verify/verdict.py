@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..schema import Item
+
 PARSERS = ("grammar", "spacy", "benepar")
 RULE = ("verified = grammar ok (good parses, exactly one structure, which is the intended tree; bad rejected "
         "when there is a bad) AND spacy ok (matrix verb is the root and the controller its subject, where "
@@ -47,9 +49,8 @@ def _why_grammar(g: dict[str, Any]) -> str:
     return "failed (intended tree not found)"
 
 
-def make_record(item: dict[str, Any], grammar: dict[str, Any], spacy: dict[str, Any],
+def make_record(item: Item, grammar: dict[str, Any], spacy: dict[str, Any],
                 benepar: dict[str, Any]) -> dict[str, Any]:
     verified, verified_by = decide(grammar, spacy, benepar)
-    return {"item_id": item["id"], "depth": item["depth"], "construction": item.get("construction"),
-            "kind": item.get("kind", "test"), "grammar": grammar, "spacy": spacy, "benepar": benepar,
-            "verified": verified, "verified_by": verified_by}
+    return {"item_id": item.id, "depth": item.depth, "construction": item.construction, "kind": item.kind,
+            "grammar": grammar, "spacy": spacy, "benepar": benepar, "verified": verified, "verified_by": verified_by}
