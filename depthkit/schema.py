@@ -232,6 +232,16 @@ class CheckResult(Record):
 
     status: Status
 
+    @classmethod
+    def not_run(cls, reason: str):
+        """The check was not run on this item (parser missing, skipped, or no check applies)."""
+        return cls(status="not_run", reason=reason)
+
+    @classmethod
+    def error(cls, reason: str):
+        """The check raised on this item; the others in its batch still count."""
+        return cls(status="error", reason=reason)
+
     @model_serializer(mode="wrap")
     def _only_set(self, handler):  # keys the check wrote, in field order (not_run/error: status, reason)
         data = handler(self)
@@ -352,8 +362,6 @@ class VerifySection(Section):
     settings: dict[str, Any] = {}
     timing: dict[str, Any] = {}
     versions: dict[str, str] = {}
-    status: str | None = None
-    started: str | None = None
 
 
 class EvalSection(Section):

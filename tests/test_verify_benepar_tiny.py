@@ -125,8 +125,8 @@ def test_one_exception_in_a_batch_only_costs_that_item(tiny_model):
                        controller=[1, 2], item_id=str(i)) for i, n in enumerate(("doctor", "pilot", "author"))]
     intended = [intended_structure(it, g) for it in items]
     recs = checker.check_batch(intended, [benepar_check.depth_labels(g)] * 3)
-    assert [r["status"] for r in recs][1] == "error" and "boom" in recs[1]["reason"]
-    assert recs[0]["status"] in ("ok", "failed") and recs[2]["status"] in ("ok", "failed")
+    assert [r.status for r in recs][1] == "error" and "boom" in recs[1].reason
+    assert recs[0].status in ("ok", "failed") and recs[2].status in ("ok", "failed")
 
 
 def test_download_failure_says_it_needs_internet(monkeypatch):

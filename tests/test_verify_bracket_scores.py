@@ -88,11 +88,11 @@ def test_analyse_recovers_split_and_depth_for_the_right_tree(tiny):
     assert labels == frozenset({"SBAR"}) and why is None
     good = T("(TOP (S (NP (NP (DT the) (NN doctor)) (SBAR (WHNP (WDT that)) (S (NP (DT the) (NNS pilots)) (VP (VBP admire))))) (VP (VBZ laughs))))")
     rec = analyse(good, intended, labels, why)
-    assert rec["status"] == "ok" and rec["split_ok"] and rec["depth_ok"] and rec["measured_depth"] == 1
-    assert 0 < rec["labeled_f1"] < 1  # PTB adds NP-over-NP, S and WHNP brackets the grammar tree does not have
+    assert rec.status == "ok" and rec.split_ok and rec.depth_ok and rec.measured_depth == 1
+    assert 0 < rec.labeled_f1 < 1  # PTB adds NP-over-NP, S and WHNP brackets the grammar tree does not have
     flat = T("(TOP (S (NP (DT the) (NN doctor)) (S (WHNP that) (NP (DT the) (NNS pilots)) (VBP admire) (VBZ laughs))))")
     rec = analyse(flat, intended, labels, why)
-    assert rec["status"] == "failed" and rec["split_ok"] is False and rec["depth_ok"] is False
+    assert rec.status == "failed" and rec.split_ok is False and rec.depth_ok is False
 
 
 def test_depth_is_compared_only_when_the_embedding_label_is_a_ptb_label():

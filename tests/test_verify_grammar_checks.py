@@ -33,48 +33,48 @@ def test_generated_items_parse_once_and_their_bad_twins_are_rejected(tiny):
     for it in items:
         item = Item.from_dict(it.to_dict())
         rec = checker.check(item, intended_structure(item, tiny))
-        assert rec["status"] == "ok", (it.good, rec)
-        assert rec["n_parses"] == 1 and rec["intended_parse"] and rec["bad_rejected"] is True
-        assert rec["ambiguous"] is False
+        assert rec.status == "ok", (it.good, rec)
+        assert rec.n_parses == 1 and rec.intended_parse and rec.bad_rejected is True
+        assert rec.ambiguous is False
 
 
 def test_pp_attachment_is_counted_as_ambiguous(pp):
     tree = "(S (NP (Det the) (N pilot)) (VP (V sees) (NP (NP (Det the) (N author)) (PP (P with) (NP (Det the) (N telescope))))))"
     rec = _check(pp, make_item("the pilot sees the author with the telescope", tree, depth=1))
-    assert rec["n_parses"] == 2
-    assert rec["ambiguous"] is True and rec["status"] == "failed"
-    assert rec["intended_parse"] is True
-    assert "ambiguous" in rec["reason"]
+    assert rec.n_parses == 2
+    assert rec.ambiguous is True and rec.status == "failed"
+    assert rec.intended_parse is True
+    assert "ambiguous" in rec.reason
 
 
 def test_parse_count_is_capped(pp):
     words = "the pilot sees the author with the telescope with the pilot with the author"
     tree = Tree("S", [Tree("X", words.split())])  # the intended tree does not matter for the count
     rec = _check(pp, make_item(words, str(tree)), max_parses=3)
-    assert rec["capped"] is True
-    assert rec["n_parses"] == 4  # reported as "more than max_parses"
-    assert rec["ambiguous"] is True
+    assert rec.capped is True
+    assert rec.n_parses == 4  # reported as "more than max_parses"
+    assert rec.ambiguous is True
 
 
 def test_words_outside_the_lexicon_are_not_in_the_language(tiny):
     rec = _check(tiny, make_item("the dragon laughs", "(S (NP (Det the) (N dragon)) (VP (IV laughs)))",
                              bad="the dragon laugh", target=[2, 3], controller=[1, 2]))
-    assert rec["in_language"] is False and rec["status"] == "failed"
-    assert "lexicon" in rec["reason"] and "dragon" in rec["reason"]
+    assert rec.in_language is False and rec.status == "failed"
+    assert "lexicon" in rec.reason and "dragon" in rec.reason
 
 
 def test_a_bad_twin_that_parses_fails_the_check(tiny):
     tree = "(S (NP (Det the) (N doctor)) (VP (IV laughs)))"
     rec = _check(tiny, make_item("the doctor laughs", tree, bad="the pilot laughs", target=[2, 3], controller=[1, 2]))
-    assert rec["bad_rejected"] is False
-    assert rec["status"] == "failed"
+    assert rec.bad_rejected is False
+    assert rec.status == "failed"
 
 
 def test_a_tree_the_grammar_cannot_build_is_not_the_intended_parse(tiny):
     wrong = "(S (NP (Det the)) (VP (N doctor) (IV laughs)))"
     rec = _check(tiny, make_item("the doctor laughs", wrong, bad="the doctor laugh", target=[2, 3], controller=[1, 2]))
-    assert rec["in_language"] is True and rec["intended_parse"] is False
-    assert rec["status"] == "failed"
+    assert rec.in_language is True and rec.intended_parse is False
+    assert rec.status == "failed"
 
 
 def test_intended_structure_of_an_agreementmake_item(tiny):

@@ -7,6 +7,8 @@ import json
 import pytest
 
 from depthkit.errors import DepthkitError
+from depthkit.schema import BeneparCheck, GrammarCheck, SpacyCheck, VerificationRecord
+from depthkit.store import dumps
 from depthkit.verify import load_verified_ids, verify_folder
 from depthkit.verify import chart_parse
 from depthkit.verify.summary import format_summary, summary_rows
@@ -59,17 +61,18 @@ def test_not_run_checks_never_count_as_passed(folder):
 
 
 def test_decide_counts_benepar_only_when_it_ran():
-    ok_g = {"status": "ok"}
-    ok_s = {"status": "ok", "root_ok": True, "subject_ok": True}
-    assert decide(ok_g, ok_s, {"status": "not_run"}) == (True, "grammar unambiguous and spacy root+subject")
-    verified, by = decide(ok_g, ok_s, {"status": "ok", "split_ok": True, "depth_ok": True})
+    G, S, B = GrammarCheck, SpacyCheck, BeneparCheck
+    ok_g = G(status="ok")
+    ok_s = S(status="ok", root_ok=True, subject_ok=True)
+    assert decide(ok_g, ok_s, B(status="not_run")) == (True, "grammar unambiguous and spacy root+subject")
+    verified, by = decide(ok_g, ok_s, B(status="ok", split_ok=True, depth_ok=True))
     assert verified and by.endswith("benepar split+depth")
-    assert decide(ok_g, ok_s, {"status": "error"})[0] is False
-    assert decide(ok_g, ok_s, {"status": "failed", "split_ok": False})[1] == "not verified: benepar failed (split)"
-    assert decide({"status": "not_run"}, ok_s, {"status": "not_run"})[0] is False
-    assert decide(ok_g, {"status": "not_run"}, {"status": "ok", "split_ok": True})[0] is False
-    verified, by = decide({"status": "failed", "in_language": True, "ambiguous": True, "n_parses": 3}, ok_s,
-                          {"status": "not_run"})
+    assert decide(ok_g, ok_s, B(status="error"))[0] is False
+    assert decide(ok_g, ok_s, B(status="failed", split_ok=False))[1] == "not verified: benepar failed (split)"
+    assert decide(G(status="not_run"), ok_s, B(status="not_run"))[0] is False
+    assert decide(ok_g, S(status="not_run"), B(status="ok", split_ok=True))[0] is False
+    verified, by = decide(G(status="failed", in_language=True, ambiguous=True, n_parses=3), ok_s,
+                          B(status="not_run"))
     assert not verified and "ambiguous: 3 parses" in by
 
 
@@ -176,10 +179,16 @@ def test_grammar_is_found_by_name_when_the_recorded_path_moved(folder):
     assert len(read_records(folder)) == len(_ids(folder))
 
 
+def _record(item_id: str, verified: bool, spacy: SpacyCheck | None = None,
+            benepar: BeneparCheck | None = None) -> VerificationRecord:
+    return VerificationRecord(item_id=item_id, depth=1, construction="c", kind="test", grammar=GrammarCheck(status="ok"),
+                              spacy=spacy or SpacyCheck.not_run("skipped"), benepar=benepar or BeneparCheck.not_run("x"),
+                              verified=verified, verified_by="test")
+
+
 def test_load_verified_ids_reads_only_verified_records(tmp_path):
-    (tmp_path / "verification.jsonl").write_text(
-        '{"item_id":"a","verified":true}\n{"item_id":"b","verified":false}\n{"item_id":"c","verified":true}\n'
-        '{"item_id":"d","verif')
+    lines = [dumps(_record(i, v).to_dict()) for i, v in (("a", True), ("b", False), ("c", True), ("d", True))]
+    (tmp_path / "verification.jsonl").write_text("\n".join(lines[:3]) + "\n" + lines[3][:20])  # d: cut off
     assert load_verified_ids(tmp_path) == {"a", "c"}
     assert load_verified_ids(tmp_path / "verification.jsonl") == {"a", "c"}
     with pytest.raises(DepthkitError, match="depthkit verify"):
@@ -187,9 +196,8 @@ def test_load_verified_ids_reads_only_verified_records(tmp_path):
 
 
 def test_summary_rows_count_errors_as_checked_but_not_recovered():
-    recs = [{"construction": "c", "kind": "test", "depth": 1, "verified": False,
-             "grammar": {"status": "ok"}, "spacy": {"status": s, "root_ok": r}, "benepar": {"status": "error"}}
-            for s, r in (("ok", True), ("failed", False), ("error", None), ("not_run", None))]
+    recs = [_record(str(n), False, spacy=SpacyCheck(status=s, root_ok=r), benepar=BeneparCheck.error("boom"))
+            for n, (s, r) in enumerate((("ok", True), ("failed", False), ("error", None), ("not_run", None)))]
     rows = {r["parser"]: r for r in summary_rows(recs)}
     assert rows["spacy"]["checked"] == 3 and rows["spacy"]["recovered"] == 1 and rows["spacy"]["share"] == round(1 / 3, 4)
     assert rows["spacy"]["root_ok"] == 0.5 and rows["spacy"]["errors"] == 1 and rows["spacy"]["not_run"] == 1

