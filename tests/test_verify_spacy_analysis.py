@@ -6,7 +6,8 @@ import pytest
 
 import depthkit
 from depthkit.verify.intended import intended_structure
-from depthkit.verify.spacy_check import analyse, clause_depth, presented, word_parse
+from depthkit.present import render
+from depthkit.verify.spacy_check import analyse, clause_depth, word_parse
 
 from _verify_helpers import AMBIGUOUS_GRAMMAR, TINY_GRAMMAR, make_item
 
@@ -72,7 +73,7 @@ def test_tokens_split_inside_a_word_are_collapsed_onto_the_word():
 
 
 def test_a_presentation_period_is_not_a_word():
-    text = presented(["the", "doctor", "laughs"])
+    text = render(["the", "doctor", "laughs"]).text
     assert text == "The doctor laughs."
     doc = _doc(["The", "doctor", "laughs", "."], heads=[1, 2, 2, 2], deps=["det", "nsubj", "ROOT", "punct"],
                spaces=[True, True, False, False])

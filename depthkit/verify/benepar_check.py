@@ -18,6 +18,7 @@ from nltk import Tree
 
 from ..errors import DepthkitError
 from ..grammar import Grammar
+from ..present import RAW, Presentation, render
 from ..schema import BeneparCheck
 from .brackets import bracket_scores, brackets, label_depth, strip_wrapper
 from .intended import PTB_PHRASE_LABELS, Intended
@@ -150,16 +151,13 @@ def analyse(predicted: Tree, intended: Intended, labels: frozenset[str], labels_
 class BeneparChecker:
     """Parse batches of items with a loaded ``benepar.Parser``; one item's failure stays with that item."""
 
-    def __init__(self, parser: Any, present: bool = False):
+    def __init__(self, parser: Any, presentation: Presentation = RAW):
         self.parser = parser
-        self.present = present
+        self.presentation = presentation
 
-    def words(self, intended: Intended) -> list[str]:
-        words = list(intended.words)
-        if self.present and words:
-            first = words[0][:1].upper() + words[0][1:]
-            words = [first if len(first) == len(words[0]) else words[0], *words[1:], "."]
-        return words
+    def tokens(self, intended: Intended) -> list[str]:
+        """The words benepar parses: as stored, or as ``depthkit eval`` presents them (the period a token)."""
+        return list(render(intended.words, self.presentation).tokens)
 
     def _parse(self, batch: list[list[str]]) -> list[Any]:
         import benepar
@@ -178,7 +176,7 @@ class BeneparChecker:
                 return out
 
     def check_batch(self, intended: list[Intended], labels: list[tuple[frozenset[str], str | None]]) -> list[BeneparCheck]:
-        parsed = self._parse([self.words(i) for i in intended])
+        parsed = self._parse([self.tokens(i) for i in intended])
         out = []
         for tree, item, (lab, why) in zip(parsed, intended, labels):
             if isinstance(tree, Exception):

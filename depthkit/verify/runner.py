@@ -17,6 +17,7 @@ from typing import Any, Collection, Iterator
 
 from ..errors import DepthkitError
 from ..grammar import Grammar, load_grammar
+from ..present import RAW, Presentation
 from ..schema import BeneparCheck, GenerateSection, GrammarCheck, Item, SpacyCheck, VerifySection
 from ..store import (VERIFICATION_FILE, JsonlAppender, load_manifest, log, package_versions, read_items,
                      resolve_items_folder, save_section, sha256_file)
@@ -178,6 +179,11 @@ class _Plan:
     present: bool
     torch_threads: int | None
 
+    @property
+    def presentation(self) -> Presentation:
+        """``--present``: what ``depthkit eval`` shows a model; else the words exactly as stored."""
+        return Presentation() if self.present else RAW
+
     def grammar_name(self, item: Item) -> str:
         """The key of ``item``'s grammar in :attr:`grammars` (the name the items give it)."""
         return _grammar_name(item, self.generated)
@@ -267,7 +273,7 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
         timing["spacy_load_seconds"] = time.perf_counter() - t
         parsers_info["spacy"].update(model_name=f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",
                                      model_version=nlp.meta.get("version"), components=list(nlp.pipe_names))
-        spacy_checker = spacy_check.SpacyChecker(nlp, present=plan.present, batch_size=plan.batch_size)
+        spacy_checker = spacy_check.SpacyChecker(nlp, plan.presentation, batch_size=plan.batch_size)
     threads = None
     if plan.benepar.path is not None:
         t = time.perf_counter()
@@ -276,7 +282,7 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
         labels = parser._parser.config.get("label_vocab", {}) if hasattr(parser, "_parser") else {}
         parsers_info["benepar"].update(model_version=_benepar_model_version(plan.benepar.path),
                                        label_count=len(labels))
-        benepar_checker = benepar_check.BeneparChecker(parser, present=plan.present)
+        benepar_checker = benepar_check.BeneparChecker(parser, plan.presentation)
         if plan.torch_threads:
             import torch
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import bisect
 import importlib.util
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import DepthkitError
+from ..present import RAW, Presentation, render
 from ..schema import SpacyCheck
 from .intended import Intended
 
@@ -57,17 +58,6 @@ def load_spacy(name: str):
     except (OSError, ImportError, ValueError) as exc:
         raise DepthkitError(f"could not load spaCy model '{name}': {exc}",
                             fix="check the name with `python -m spacy info`, or skip spaCy with --no-spacy") from None
-
-
-def presented(words: Iterable[str]) -> str:
-    """The sentence as `depthkit eval` presents it: capital first letter and a final period."""
-    text = " ".join(words)
-    if not text:
-        return text
-    first = text[0].upper()
-    if len(first) != 1:  # e.g. "ß" -> "SS" would shift every word's offset
-        first = text[0]
-    return first + text[1:] + "."
 
 
 @dataclass(frozen=True)
@@ -191,13 +181,14 @@ def analyse(parse: WordParse, intended: Intended) -> SpacyCheck:
 class SpacyChecker:
     """Run one spaCy pipeline over batches of items (``nlp.pipe``), one failure per item at most."""
 
-    def __init__(self, nlp: Any, present: bool = False, batch_size: int = 64):
+    def __init__(self, nlp: Any, presentation: Presentation = RAW, batch_size: int = 64):
         self.nlp = nlp
-        self.present = present
+        self.presentation = presentation
         self.batch_size = batch_size
 
     def text(self, intended: Intended) -> str:
-        return presented(intended.words) if self.present else " ".join(intended.words)
+        """The text spaCy parses: the words as stored, or as ``depthkit eval`` presents them."""
+        return render(intended.words, self.presentation).text
 
     def check_batch(self, intended: list[Intended]) -> list[SpacyCheck]:
         texts = [self.text(i) for i in intended]
