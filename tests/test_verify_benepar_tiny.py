@@ -57,6 +57,48 @@ def test_tiny_model_parses_and_too_long_sentences_fail_alone(folder, tiny_model)
     assert manifest["parsers"]["benepar"]["source"] == "argument"
 
 
+@pytest.fixture
+def two_torch_threads():
+    """torch at 2 threads for the test (so a run at 1 thread shows whether it restores), then as it was."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield 2
+    torch.set_num_threads(before)
+
+
+def test_torch_threads_are_set_for_the_block_and_restored_after_an_error(two_torch_threads):
+    with benepar_check.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == two_torch_threads
+    with pytest.raises(KeyboardInterrupt), benepar_check.torch_threads(1):
+        raise KeyboardInterrupt
+    assert torch.get_num_threads() == two_torch_threads
+    with benepar_check.torch_threads(None):
+        assert torch.get_num_threads() == two_torch_threads
+
+
+def test_an_interrupted_run_restores_torch_threads(folder, tiny_model, monkeypatch, two_torch_threads):
+    def interrupted(self, intended, labels):
+        assert torch.get_num_threads() == 1  # benepar runs with --torch-threads
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(benepar_check.BeneparChecker, "check_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        verify_folder(folder, skip=("spacy",), benepar_model=str(tiny_model), torch_threads=1, progress=False)
+    assert torch.get_num_threads() == two_torch_threads
+
+
+def test_loading_benepar_leaves_hf_hub_offline_as_it_was(tiny_model, monkeypatch):
+    import os
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    benepar_check.load_benepar(str(tiny_model))
+    assert "HF_HUB_OFFLINE" not in os.environ
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    benepar_check.load_benepar(str(tiny_model))
+    assert os.environ["HF_HUB_OFFLINE"] == "0"
+
+
 def test_model_from_the_environment_and_torch_threads_restored(folder, tiny_model, monkeypatch):
     monkeypatch.setenv(benepar_check.ENV_VAR, str(tiny_model))
     before = torch.get_num_threads()

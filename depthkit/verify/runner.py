@@ -40,7 +40,11 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
 
     Resumes: items already in ``verification.jsonl`` are skipped unless ``force``. ``skip`` may
     name "grammar", "spacy", "benepar"; skipped or unavailable parsers are recorded as not_run.
-    ``torch_threads`` is set while benepar runs (None: leave torch's setting alone).
+    ``present``: parse the sentences as ``depthkit eval`` presents them (:mod:`depthkit.present`).
+
+    Process-wide state: while benepar checks items, torch's global thread count is ``torch_threads``
+    (None or 0: torch's setting is left alone); the caller's count is restored when the run ends,
+    also on an error or Ctrl-C. ``HF_HUB_OFFLINE`` is set only while the benepar model loads.
     """
     unknown = set(skip) - set(PARSERS)
     if unknown:
@@ -274,7 +278,7 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
         parsers_info["spacy"].update(model_name=f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",
                                      model_version=nlp.meta.get("version"), components=list(nlp.pipe_names))
         spacy_checker = spacy_check.SpacyChecker(nlp, plan.presentation, batch_size=plan.batch_size)
-    threads = None
+    threads = None  # torch's thread count while the loop runs (benepar only)
     if plan.benepar.path is not None:
         t = time.perf_counter()
         parser = benepar_check.load_benepar(plan.benepar.path)
@@ -284,20 +288,15 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
                                        label_count=len(labels))
         benepar_checker = benepar_check.BeneparChecker(parser, plan.presentation)
         if plan.torch_threads:
-            import torch
-
-            # Measured here: with spaCy in the process, or simply a busy machine, 2 torch threads
-            # made benepar 30-66x slower than 1.
-            threads = torch.get_num_threads()
-            torch.set_num_threads(plan.torch_threads)
-            parsers_info["benepar"]["torch_threads"] = plan.torch_threads
+            threads = plan.torch_threads
+            parsers_info["benepar"]["torch_threads"] = threads
     grammar_checkers = ({n: GrammarChecker(g, plan.max_parses) for n, g in plan.grammars.items()}
                         if plan.grammar_reason is None else {})
     depth_labels = {n: benepar_check.depth_labels(g) for n, g in plan.grammars.items()}
     bar = tqdm(total=len(todo), desc="verify", unit="item", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     loop_started = time.perf_counter()
     try:
-        with JsonlAppender(out_path) as appender:
+        with benepar_check.torch_threads(threads), JsonlAppender(out_path) as appender:
             for chunk in _batches(todo, plan.batch_size):
                 intended = [intended_structure(item, plan.grammars[plan.grammar_name(item)]) for item in chunk]
                 t = time.perf_counter()
@@ -319,10 +318,6 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
         timing["check_seconds"] = time.perf_counter() - loop_started
     finally:
         bar.close()
-        if threads is not None:
-            import torch
-
-            torch.set_num_threads(threads)
     return timing
 
 
