@@ -9,10 +9,11 @@ check the plumbing: model lookup, loading, batching, per-item failures, scoring,
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
-from depthkit.errors import DepthkitError
+from depthkit.errors import BackendError, UsageError
 from depthkit.verify import benepar_check, verify_folder
 
 from _verify_helpers import build_tiny_benepar, make_generated, make_item, read_records
@@ -109,21 +110,22 @@ def test_model_from_the_environment_and_torch_threads_restored(folder, tiny_mode
     assert all(r["benepar"]["status"] != "not_run" for r in read_records(folder))
 
 
-def test_without_a_model_benepar_is_not_run_and_says_so(folder, monkeypatch, capsys):
+def test_without_a_model_benepar_is_not_run_and_says_so(folder, monkeypatch, caplog):
     monkeypatch.delenv(benepar_check.ENV_VAR, raising=False)
     monkeypatch.setattr(benepar_check, "_installed", lambda name: None)  # as if benepar_en3 were absent
+    caplog.set_level(logging.INFO, logger="depthkit")
     summary = verify_folder(folder, skip=("spacy",), progress=False)
-    assert "benepar: NOT RUN" in capsys.readouterr().err
+    assert "benepar: NOT RUN" in caplog.text
     assert all(r["benepar"]["status"] == "not_run" for r in read_records(folder))
     assert any("benepar not run" in n for n in summary["notes"])
     assert summary["parsers"]["benepar"]["ran"] is False
 
 
 def test_a_named_model_that_is_missing_is_an_error(tmp_path, monkeypatch):
-    with pytest.raises(DepthkitError, match="not found"):
+    with pytest.raises(UsageError, match="not found"):
         benepar_check.resolve_benepar_model(tmp_path / "missing.pt")
     monkeypatch.setenv(benepar_check.ENV_VAR, str(tmp_path / "gone"))
-    with pytest.raises(DepthkitError) as exc:
+    with pytest.raises(UsageError) as exc:
         benepar_check.resolve_benepar_model()
     assert benepar_check.ENV_VAR in str(exc.value)
 
@@ -142,7 +144,7 @@ def test_an_installed_benepar_en3_is_found_where_benepar_download_puts_it(tmp_pa
 def test_a_broken_model_file_is_a_clear_error(folder, tmp_path):
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"not a checkpoint")
-    with pytest.raises(DepthkitError, match="could not load benepar model"):
+    with pytest.raises(BackendError, match="could not load benepar model"):
         verify_folder(folder, skip=("spacy",), benepar_model=str(broken), progress=False)
 
 
@@ -178,6 +180,6 @@ def test_download_failure_says_it_needs_internet(monkeypatch):
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(benepar, "download", offline)
-    with pytest.raises(DepthkitError) as exc:
+    with pytest.raises(BackendError) as exc:
         benepar_check.download_benepar()
     assert "internet" in str(exc.value) and benepar_check.ENV_VAR in str(exc.value)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
-from depthkit.errors import DepthkitError
+from depthkit.errors import DepthkitError, InputError, StaleOutputError, UsageError
 from depthkit.schema import BeneparCheck, GrammarCheck, SpacyCheck, VerificationRecord
 from depthkit.store import dumps
 from depthkit.verify import load_verified_ids, verify_folder
@@ -109,17 +110,19 @@ def test_a_truncated_last_record_is_repaired_and_redone(folder):
     assert summary["complete"] is True and summary["records"] == len(lines)
 
 
-def test_a_second_run_checks_nothing_new(folder, capsys):
+def test_a_second_run_checks_nothing_new(folder, caplog):
+    caplog.set_level(logging.INFO, logger="depthkit")
     verify_folder(folder, **FAST)
     before = (folder / "verification.jsonl").read_bytes()
+    caplog.clear()
     verify_folder(folder, **FAST)
     assert (folder / "verification.jsonl").read_bytes() == before
-    assert "0 of" in capsys.readouterr().err
+    assert "verify: 0 of" in caplog.text
 
 
 def test_changed_settings_need_force(folder):
     verify_folder(folder, **FAST)
-    with pytest.raises(DepthkitError) as exc:
+    with pytest.raises(StaleOutputError) as exc:
         verify_folder(folder, max_parses=3, **FAST)
     assert "max_parses" in str(exc.value) and "--force" in str(exc.value)
     verify_folder(folder, max_parses=3, force=True, **FAST)
@@ -153,7 +156,7 @@ def test_an_item_without_a_tree_is_named(folder):
     del record["tree"]
     lines[2] = json.dumps(record)
     path.write_text("\n\n".join(lines) + "\n")  # blank lines between records must not shift the numbers
-    with pytest.raises(DepthkitError) as exc:
+    with pytest.raises(InputError) as exc:
         verify_folder(folder, **FAST)
     assert exc.value.line == 5 and "'tree'" in str(exc.value)
 
@@ -170,7 +173,7 @@ def test_grammar_is_found_by_name_when_the_recorded_path_moved(folder):
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["generate"]["grammar_path"] = "/nowhere/tiny-rc.yaml"
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(DepthkitError) as exc:
+    with pytest.raises(InputError) as exc:
         verify_folder(folder, **FAST)
     assert "--grammar" in str(exc.value)
     from _verify_helpers import TINY_GRAMMAR
@@ -191,7 +194,7 @@ def test_load_verified_ids_reads_only_verified_records(tmp_path):
     (tmp_path / "verification.jsonl").write_text("\n".join(lines[:3]) + "\n" + lines[3][:20])  # d: cut off
     assert load_verified_ids(tmp_path) == {"a", "c"}
     assert load_verified_ids(tmp_path / "verification.jsonl") == {"a", "c"}
-    with pytest.raises(DepthkitError, match="depthkit verify"):
+    with pytest.raises(InputError, match="depthkit verify"):
         load_verified_ids(tmp_path / "elsewhere")
 
 
@@ -214,7 +217,7 @@ def test_a_region_outside_the_sentence_is_named(folder):
     record["regions"]["controller"] = [7, 99]
     lines[1] = json.dumps(record)
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(DepthkitError) as exc:
+    with pytest.raises(InputError) as exc:
         verify_folder(folder, **FAST)
     assert exc.value.line == 2 and "regions.controller" in str(exc.value)
 
@@ -231,7 +234,15 @@ def test_a_tree_that_does_not_parse_or_does_not_match_good_is_named(folder, tree
     record["regions"] = {"target": None, "critical": None, "controller": None}
     lines[0] = json.dumps(record)
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(DepthkitError) as exc:
+    with pytest.raises(InputError) as exc:
         verify_folder(folder, **FAST)
     assert exc.value.line == 1 and message in str(exc.value)
+    assert not (folder / "verification.jsonl").exists()
+
+
+def test_options_that_cannot_work_are_usage_errors(folder):
+    with pytest.raises(UsageError, match="unknown parser"):
+        verify_folder(folder, skip=("spacey",), progress=False)
+    with pytest.raises(UsageError, match="at least 1"):
+        verify_folder(folder, batch_size=0, **FAST)
     assert not (folder / "verification.jsonl").exists()

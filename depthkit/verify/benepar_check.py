@@ -18,7 +18,7 @@ from typing import Any
 
 from nltk import Tree
 
-from ..errors import DepthkitError
+from ..errors import BackendError, UsageError
 from ..grammar import Grammar
 from ..present import RAW, Presentation, render
 from ..schema import BeneparCheck
@@ -62,7 +62,7 @@ def resolve_benepar_model(model: str | Path | None = None) -> BeneparChoice:
             return BeneparChoice(str(Path(text).resolve()), source)
         if "/" not in text and "." not in text and (found := _installed(text)):
             return BeneparChoice(found, source)
-        raise DepthkitError(f"benepar model '{text}' (from {what}) not found", fix=GET_MODEL_FIX)
+        raise UsageError(f"benepar model '{text}' (from {what}) not found", fix=GET_MODEL_FIX)
     found = _installed(DEFAULT_MODEL)
     if found:
         return BeneparChoice(found, "installed")
@@ -116,12 +116,12 @@ def download_benepar(name: str = DEFAULT_MODEL) -> str:
     try:
         ok = benepar.download(name, raise_on_error=True)
     except Exception as exc:  # noqa: BLE001 - network errors come in many types
-        raise DepthkitError(f"could not download benepar model '{name}' ({exc.__class__.__name__}: {exc}); "
-                            "benepar.download needs internet access to kitaev.com and github.com",
-                            fix=GET_MODEL_FIX) from None
+        raise BackendError(f"could not download benepar model '{name}' ({exc.__class__.__name__}: {exc}); "
+                           "benepar.download needs internet access to kitaev.com and github.com",
+                           fix=GET_MODEL_FIX) from None
     found = _installed(name)
     if not ok or not found:
-        raise DepthkitError(f"benepar.download('{name}') did not install the model", fix=GET_MODEL_FIX)
+        raise BackendError(f"benepar.download('{name}') did not install the model", fix=GET_MODEL_FIX)
     return found
 
 
@@ -138,9 +138,9 @@ def load_benepar(path: str):
                 warnings.simplefilter("ignore")
                 return benepar.Parser(path)
     except Exception as exc:  # noqa: BLE001
-        raise DepthkitError(f"could not load benepar model ({exc.__class__.__name__}: {exc})", path=path,
-                            fix=f"point --benepar-model / ${ENV_VAR} at a benepar model folder or checkpoint, "
-                                "or skip benepar with --no-benepar") from None
+        raise BackendError(f"could not load benepar model ({exc.__class__.__name__}: {exc})", path=path,
+                           fix=f"point --benepar-model / ${ENV_VAR} at a benepar model folder or checkpoint, "
+                               "or skip benepar with --no-benepar") from None
 
 
 def depth_labels(grammar: Grammar) -> tuple[frozenset[str], str | None]:

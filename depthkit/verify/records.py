@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import DepthkitError
+from ..errors import InputError
+from ..logs import logger
 from ..schema import VerificationRecord
-from ..store import VERIFICATION_FILE, load_manifest, log, read_records
+from ..store import VERIFICATION_FILE, load_manifest, read_records
 
 
 def read_verification(path: Path) -> dict[str, VerificationRecord]:
@@ -27,8 +28,8 @@ def _verification_path(folder: str | Path) -> Path:
     if path.is_dir():
         path = path / VERIFICATION_FILE
     if not path.exists():
-        raise DepthkitError(f"no {VERIFICATION_FILE} found", path=path,
-                            fix="run `depthkit verify FOLDER` on the folder `depthkit generate` wrote")
+        raise InputError(f"no {VERIFICATION_FILE} found", path=path,
+                         fix="run `depthkit verify FOLDER` on the folder `depthkit generate` wrote")
     return path
 
 
@@ -42,5 +43,5 @@ def load_verified_ids(folder: str | Path) -> set[str]:
     path = _verification_path(folder)
     section = load_manifest(path.parent).verify
     if section is not None and not section.complete:
-        log(f"warning: verification in {path.parent} is incomplete; items not yet checked count as unverified")
+        logger.warning(f"warning: verification in {path.parent} is incomplete; items not yet checked count as unverified")
     return {item_id for item_id, record in read_verification(path).items() if record.verified}

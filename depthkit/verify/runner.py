@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Collection, Iterator
 
-from ..errors import DepthkitError
+from ..errors import DepthkitError, InputError, StaleOutputError, UsageError
 from ..grammar import Grammar, load_grammar
 from ..present import RAW, Presentation
 from ..schema import BeneparCheck, GenerateSection, GrammarCheck, Item, SpacyCheck, VerifySection
-from ..store import (VERIFICATION_FILE, JsonlAppender, load_manifest, log, package_versions, read_items,
+from ..logs import logger
+from ..store import (VERIFICATION_FILE, JsonlAppender, load_manifest, package_versions, read_items,
                      resolve_items_folder, save_section, sha256_file)
 from . import benepar_check, spacy_check
 from .chart_parse import GrammarChecker
@@ -48,16 +49,16 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
     """
     unknown = set(skip) - set(PARSERS)
     if unknown:
-        raise DepthkitError(f"unknown parser(s) to skip: {', '.join(sorted(unknown))}",
-                            fix=f"choose from {', '.join(PARSERS)}")
+        raise UsageError(f"unknown parser(s) to skip: {', '.join(sorted(unknown))}",
+                         fix=f"choose from {', '.join(PARSERS)}")
     if batch_size < 1 or max_parses < 1:
-        raise DepthkitError("--batch-size and --max-parses must be at least 1", fix="e.g. --batch-size 64")
+        raise UsageError("--batch-size and --max-parses must be at least 1", fix="e.g. --batch-size 64")
     folder, items_path = resolve_items_folder(folder)
     items = read_items(items_path)
     manifest = load_manifest(folder)
     grammars, notes = resolve_grammars(items, manifest.generate, grammar, items_path)
     for note in notes:
-        log(f"warning: {note}")
+        logger.warning(f"warning: {note}")
     plan = _plan(skip, grammars, manifest.generate, spacy_model=spacy_model, benepar_model=benepar_model,
                  max_parses=max_parses, batch_size=batch_size, present=present, torch_threads=torch_threads)
     settings = _settings(plan, sha256_file(items_path))
@@ -72,13 +73,14 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
     done = {k: v for k, v in read_verification(out_path).items() if k in ids}
     if done and previous is not None and previous.settings and previous.settings != settings:
         changed = sorted(k for k in settings if previous.settings.get(k) != settings[k])
-        raise DepthkitError(f"{VERIFICATION_FILE} was made with different settings ({', '.join(changed)} changed)",
-                            path=out_path, fix="run again with --force to verify from scratch, or use the earlier settings")
+        raise StaleOutputError(f"{VERIFICATION_FILE} was made with different settings ({', '.join(changed)} changed)",
+                               path=out_path,
+                               fix="run again with --force to verify from scratch, or use the earlier settings")
     if done and (previous is None or not previous.settings):
-        log(f"warning: {out_path} has no recorded settings; resuming it as is (use --force to start over)")
+        logger.warning(f"warning: {out_path} has no recorded settings; resuming it as is (use --force to start over)")
     todo = [item for item in items if item.id not in done]
-    log(f"verify: {len(todo)} of {len(items)} items to check"
-        + (f" ({len(done)} already in {VERIFICATION_FILE})" if done else ""))
+    logger.info(f"verify: {len(todo)} of {len(items)} items to check"
+                + (f" ({len(done)} already in {VERIFICATION_FILE})" if done else ""))
     notes += _not_run_notes(plan, skip)
 
     parsers_info = _parsers_info(plan, grammars)
@@ -129,9 +131,9 @@ def resolve_grammars(items: list[Item], generated: GenerateSection | None, overr
     names = list(dict.fromkeys(_grammar_name(item, generated) for item in items))
     chosen = load_grammar(override) if override else None
     if chosen is not None and len(names) > 1 and chosen.name not in names:
-        raise DepthkitError(f"these items come from several grammars ({', '.join(map(str, names))}); "
-                            f"--grammar gave '{chosen.name}', which is none of them", path=items_path,
-                            fix="drop --grammar, or give the file of one of those grammars")
+        raise UsageError(f"these items come from several grammars ({', '.join(map(str, names))}); "
+                         f"--grammar gave '{chosen.name}', which is none of them", path=items_path,
+                         fix="drop --grammar, or give the file of one of those grammars")
     out: dict[str, Grammar] = {}
     notes: list[str] = []
     for name in names:
@@ -141,8 +143,8 @@ def resolve_grammars(items: list[Item], generated: GenerateSection | None, overr
                 notes.append(f"items name grammar '{name}' but --grammar gave '{chosen.name}'")
             continue
         if not name:
-            raise DepthkitError("items name no grammar and the manifest has no generate.grammar", path=items_path,
-                                fix="pass the grammar that made them with --grammar")
+            raise InputError("items name no grammar and the manifest has no generate.grammar", path=items_path,
+                             field="grammar", fix="pass the grammar that made them with --grammar")
         recorded = generated is not None and generated.grammar == name
         path = generated.grammar_path if recorded else None
         try:
@@ -150,8 +152,8 @@ def resolve_grammars(items: list[Item], generated: GenerateSection | None, overr
         except DepthkitError as exc:
             if path and Path(path).exists():
                 raise
-            raise DepthkitError(f"cannot find grammar '{name}' that made these items ({exc.message})",
-                                path=items_path, fix="pass the grammar file with --grammar") from None
+            raise InputError(f"cannot find grammar '{name}' that made these items ({exc.message})",
+                             path=items_path, field="grammar", fix="pass the grammar file with --grammar") from None
         sha = generated.grammar_sha256 if recorded else None
         if sha and out[name].sha256 != sha:
             notes.append(f"grammar '{name}' ({out[name].path}) changed since the items were generated; "
@@ -230,10 +232,10 @@ def _not_run_notes(plan: _Plan, skip: Collection[str]) -> list[str]:
         notes.append(f"benepar not run: {plan.benepar.reason}; its checks are recorded as not_run and never count "
                      "as passed")
         if "benepar" not in skip:
-            log(f"benepar: NOT RUN - {plan.benepar.reason}.\n  to enable it: {benepar_check.GET_MODEL_FIX}")
+            logger.warning(f"benepar: NOT RUN - {plan.benepar.reason}.\n  to enable it: {benepar_check.GET_MODEL_FIX}")
     if plan.spacy_name is None:
         notes.append(f"spaCy not run: {plan.spacy_reason}; no item can be verified without it")
-        log(f"spaCy: NOT RUN - {plan.spacy_reason}")
+        logger.warning(f"spaCy: NOT RUN - {plan.spacy_reason}")
     return notes
 
 

