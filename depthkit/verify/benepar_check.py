@@ -143,6 +143,24 @@ def load_benepar(path: str):
                                "or skip benepar with --no-benepar") from None
 
 
+def model_facts(parser: Any, path: str) -> dict[str, Any]:
+    """What the manifest records about a loaded model: its version (folder name, or checkpoint name and size)
+    and how many labels it predicts."""
+    labels = parser._parser.config.get("label_vocab", {}) if hasattr(parser, "_parser") else {}
+    return {"model_version": _model_version(path), "label_count": len(labels)}
+
+
+def _model_version(path: str) -> str | None:
+    """A release model folder's name (e.g. benepar_en3) or a checkpoint's file name and size."""
+    p = Path(path)
+    if p.is_dir():
+        return p.name
+    try:
+        return f"{p.name} ({p.stat().st_size} bytes)"
+    except OSError:
+        return None
+
+
 def depth_labels(grammar: Grammar) -> tuple[frozenset[str], str | None]:
     """PTB labels of the embedding categories, or why constituency depth cannot be compared."""
     labels = {e: grammar.ptb_label(e) for e in sorted(grammar.embedding)}

@@ -277,17 +277,14 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
         t = time.perf_counter()
         nlp = spacy_check.load_spacy(plan.spacy_name)
         timing["spacy_load_seconds"] = time.perf_counter() - t
-        parsers_info["spacy"].update(model_name=f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",
-                                     model_version=nlp.meta.get("version"), components=list(nlp.pipe_names))
+        parsers_info["spacy"].update(spacy_check.model_facts(nlp))
         spacy_checker = spacy_check.SpacyChecker(nlp, plan.presentation, batch_size=plan.batch_size)
     threads = None  # torch's thread count while the loop runs (benepar only)
     if plan.benepar.path is not None:
         t = time.perf_counter()
         parser = benepar_check.load_benepar(plan.benepar.path)
         timing["benepar_load_seconds"] = time.perf_counter() - t
-        labels = parser._parser.config.get("label_vocab", {}) if hasattr(parser, "_parser") else {}
-        parsers_info["benepar"].update(model_version=_benepar_model_version(plan.benepar.path),
-                                       label_count=len(labels))
+        parsers_info["benepar"].update(benepar_check.model_facts(parser, plan.benepar.path))
         benepar_checker = benepar_check.BeneparChecker(parser, plan.presentation)
         if plan.torch_threads:
             threads = plan.torch_threads
@@ -331,15 +328,3 @@ def _grammar_check(checkers: dict[str, GrammarChecker], plan: _Plan, item: Item,
         return checkers[plan.grammar_name(item)].check(item, intended)
     except Exception as exc:  # noqa: BLE001 - one item's failure stays with that item
         return GrammarCheck.error(f"{exc.__class__.__name__}: {exc}")
-
-
-def _benepar_model_version(path: str) -> str | None:
-    """A release model folder's name (e.g. benepar_en3) or a checkpoint's file name and size."""
-    p = Path(path)
-    if p.is_dir():
-        return p.name
-    try:
-        return f"{p.name} ({p.stat().st_size} bytes)"
-    except OSError:
-        return None
-

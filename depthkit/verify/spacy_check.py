@@ -60,6 +60,12 @@ def load_spacy(name: str):
                            fix="check the name with `python -m spacy info`, or skip spaCy with --no-spacy") from None
 
 
+def model_facts(nlp: Any) -> dict[str, Any]:
+    """What the manifest records about a loaded pipeline: name, version, components."""
+    return {"model_name": f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",
+            "model_version": nlp.meta.get("version"), "components": list(nlp.pipe_names)}
+
+
 @dataclass(frozen=True)
 class WordParse:
     """A dependency parse at the level of the item's words."""
