@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import BackendError, UsageError
@@ -44,8 +45,6 @@ def resolve_spacy_model(name: str | None = None) -> tuple[str | None, str | None
 
 
 def _is_path(name: str) -> bool:
-    from pathlib import Path
-
     return Path(name).exists()
 
 
