@@ -112,8 +112,10 @@ def test_verified_only_keeps_verified_items(tmp_path):
     all_items = items()
     with open(folder / "verification.jsonl", "w") as f:
         for n, item in enumerate(all_items):
+            not_run = {"status": "not_run", "reason": "test"}  # a whole record: verification.jsonl is validated
             f.write(json.dumps({"item_id": item["id"], "depth": item["depth"], "construction": item["construction"],
-                                "kind": item["kind"], "verified": n % 2 == 0, "verified_by": "test"}) + "\n")
+                                "kind": item["kind"], "grammar": not_run, "spacy": not_run, "benepar": not_run,
+                                "verified": n % 2 == 0, "verified_by": "test"}) + "\n")
     path = run(tmp_path, folder=folder, verified_only=True)
     assert [r["item_id"] for r in read_judgments(path)] == [i["id"] for n, i in enumerate(all_items) if n % 2 == 0]
 
