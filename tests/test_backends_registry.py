@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from depthkit.backends import (BUILTIN, DEFAULT_BACKEND, backend_class, get_backend, list_backends, parse_spec,
-                               registry)
+from depthkit.backends import (BUILTIN, DEFAULT_BACKEND, backend_class, backend_entries, get_backend, list_backends,
+                               parse_spec)
 from depthkit.backends.base import Backend, Option, ScoreRequest, TokenScores
 from depthkit.backends.fake import FakeBackend
 from depthkit.errors import DepthkitError
@@ -43,7 +43,7 @@ def test_local_folder_without_prefix_means_hf(tmp_path):
 
 def test_openai_is_a_lazy_builtin_entry():
     assert BUILTIN["openai"] == "depthkit.backends.openai:OpenAIBackend"
-    assert "openai" in registry()
+    assert "openai" in backend_entries()
 
 
 def test_unknown_backend_lists_known_ones():
