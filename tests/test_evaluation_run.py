@@ -14,6 +14,7 @@ from depthkit.backends.base import Backend, Option, TokenScores
 from depthkit.errors import DepthkitError
 from depthkit.evaluation import EvalConfig, evaluate, limit_items
 from depthkit.present import Presentation
+from depthkit.schema import VerificationRecord
 
 KEYS = ["item_id", "model", "task", "depth", "construction", "kind", "control_of", "correct", "verdict_by", "scores"]
 
@@ -113,8 +114,11 @@ def test_verified_only_keeps_verified_items(tmp_path):
     all_items = items()
     with open(folder / "verification.jsonl", "w") as f:
         for n, item in enumerate(all_items):
-            f.write(json.dumps({"item_id": item.id, "depth": item.depth, "construction": item.construction,
-                                "kind": item.kind, "verified": n % 2 == 0, "verified_by": "test"}) + "\n")
+            not_run = {"status": "not_run", "reason": "test"}
+            record = VerificationRecord(item_id=item.id, depth=item.depth, construction=item.construction,
+                                        kind=item.kind, grammar=not_run, spacy=not_run, benepar=not_run,
+                                        verified=n % 2 == 0, verified_by="test")
+            f.write(json.dumps(record.to_dict()) + "\n")
     path = run(tmp_path, folder=folder, verified_only=True)
     assert [r["item_id"] for r in read_judgments(path)] == [i.id for n, i in enumerate(all_items) if n % 2 == 0]
 
