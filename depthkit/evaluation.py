@@ -16,7 +16,7 @@ import hashlib
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, overload
 
@@ -126,6 +126,10 @@ def evaluate(source, model=None, tasks=None, out=None, *, config=None, **setting
     config = config or EvalConfig()
     if tasks is not None:
         settings["tasks"] = tasks
+    unknown = sorted(set(settings) - {f.name for f in fields(EvalConfig)})
+    if unknown:
+        raise UsageError(f"evaluate has no setting {', '.join(unknown)}",
+                         fix=f"settings: {', '.join(f.name for f in fields(EvalConfig))}")
     if settings:
         config = replace(config, **settings)
     started = time.time()
@@ -145,12 +149,12 @@ def evaluate(source, model=None, tasks=None, out=None, *, config=None, **setting
         if out is None:
             if pairless_warning:
                 logger.warning(pairless_warning)
-            return _run(items_source, items, backend, task_list, None, config, started)
+            return _judge_in_memory(items, backend, task_list, config)
         out = Path(out)
         with lock_run_folder(out):
             if pairless_warning:
                 logger.warning(pairless_warning)
-            judgments = _run(items_source, items, backend, task_list, out, config, started)
+            judgments = _judge_into(out, items_source, items, backend, task_list, config, started)
         return judgments if items_source.folder is None else out / JUDGMENTS_FILE
     finally:
         if not isinstance(model, Backend):  # a backend the caller made stays open for them
@@ -235,17 +239,19 @@ def check_pairs(source: ItemSource, items: list[Item], tasks: list[Task]) -> str
             f"e.g. {pairless[0].id}): {' and '.join(paired)} give them no verdict (correct: null)")
 
 
-def _run(source: ItemSource, items: list[Item], backend: Backend, tasks: list[Task], out: Path | None,
-         config: EvalConfig, started: float) -> list[Judgment]:
-    """The resumable loop; with ``out`` None everything stays in memory."""
-    if out is None:
-        with CallCache(config.cache) as cache:
-            judgments: list[Judgment] = []
-            cached = _judge(_units(items, tasks), backend, cache, judgments.append, config)
-        judgments = final_order(judgments, items)
-        _summary(judgments, tasks, cached)
-        return judgments
+def _judge_in_memory(items: list[Item], backend: Backend, tasks: list[Task], config: EvalConfig) -> list[Judgment]:
+    """The loop with nothing written (the cache in memory unless ``config.cache`` names a file)."""
+    judgments: list[Judgment] = []
+    with CallCache(config.cache) as cache:
+        cached = _judge(_units(items, tasks), backend, cache, judgments.append, config)
+    judgments = final_order(judgments, items)
+    _summary(judgments, tasks, cached)
+    return judgments
 
+
+def _judge_into(out: Path, source: ItemSource, items: list[Item], backend: Backend, tasks: list[Task],
+                config: EvalConfig, started: float) -> list[Judgment]:
+    """The resumable loop into run folder ``out``: judgments appended as they come, the manifest kept current."""
     judgments_path = out / JUDGMENTS_FILE
     start_over_or_refuse(out, source.sha256, config.force)
     done = {(j.item_id, j.task) for j in read_judgments(judgments_path)}

@@ -303,3 +303,9 @@ def test_evaluation_config_checks_and_keyword_settings(tmp_path):
         evaluate(items(), "fake", verified_only=True)
     with pytest.raises(DepthkitError, match="appears twice"):
         evaluate(items() + items()[:1], "fake")
+
+
+def test_evaluation_unknown_setting_lists_the_settings(tmp_path):
+    with pytest.raises(DepthkitError, match="no setting limt") as err:
+        run(tmp_path, limt=1)
+    assert "limit" in err.value.fix
