@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +76,16 @@ def make_tiny_model(folder: Path, chat: bool = True) -> Path:
     model.save_pretrained(folder)
     fast.save_pretrained(folder)
     return folder
+
+
+def plugin_entry_point(monkeypatch, group: str, name: str, value: str) -> None:
+    """Make ``name = value`` the only entry point of ``group`` (a plugin, as an installed package declares it)."""
+    ep = metadata.EntryPoint(name=name, value=value, group=group)
+    real = metadata.entry_points
+
+    def entry_points(**kw: Any):
+        if kw.get("group") == group:
+            return metadata.EntryPoints([ep])
+        return real(**kw)
+
+    monkeypatch.setattr(metadata, "entry_points", entry_points)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import metadata
-from typing import Any
-
 import pytest
 
+from _eval_helpers import plugin_entry_point
 from depthkit.backends import (BUILTIN, DEFAULT_BACKEND, backend_class, backend_entries, get_backend, list_backends,
                                parse_spec)
 from depthkit.backends.base import Backend, Option, ScoreRequest, TokenScores
@@ -81,15 +79,7 @@ def test_fingerprint_leaves_out_secrets_and_runtime_options():
 
 
 def _fake_entry_points(monkeypatch, value: str, name: str = "plugin-test"):
-    ep = metadata.EntryPoint(name=name, value=value, group="depthkit.backends")
-    real = metadata.entry_points
-
-    def entry_points(**kw: Any):
-        if kw.get("group") == "depthkit.backends":
-            return metadata.EntryPoints([ep])
-        return real(**kw)
-
-    monkeypatch.setattr(metadata, "entry_points", entry_points)
+    plugin_entry_point(monkeypatch, "depthkit.backends", name, value)
 
 
 def test_plugin_found_through_entry_points(monkeypatch):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any, ClassVar
 
 import pytest
 
-from _eval_helpers import items
+from _eval_helpers import items, plugin_entry_point
 from depthkit.backends.base import ScoreRequest
 from depthkit.errors import DepthkitError
 from depthkit.evaluation import evaluate
@@ -38,15 +37,7 @@ class FirstWordTask(Task):
 
 
 def _plugin(monkeypatch, value: str, name: str) -> None:
-    ep = metadata.EntryPoint(name=name, value=value, group="depthkit.tasks")
-    real = metadata.entry_points
-
-    def entry_points(**kw: Any):
-        if kw.get("group") == "depthkit.tasks":
-            return metadata.EntryPoints([ep])
-        return real(**kw)
-
-    monkeypatch.setattr(metadata, "entry_points", entry_points)
+    plugin_entry_point(monkeypatch, "depthkit.tasks", name, value)
 
 
 def test_tasks_registry_keeps_the_judgments_order_and_the_rank_order():
