@@ -388,6 +388,11 @@ class EvalSection(Section):
     counts: dict[str, Any] = {}
     error: str | None = None
 
+    @model_serializer(mode="wrap")
+    def _only_set(self, handler):  # the facts known so far: a running eval has no finished/counts/error yet
+        data = handler(self)
+        return {k: v for k, v in data.items() if k in self.model_fields_set}
+
 
 class ReportSection(Section):
     schema_version: int = SCHEMA_VERSION
