@@ -171,7 +171,7 @@ class Item(Record):
     depth: int = Field(ge=0)
     good: str = Field(min_length=1)
     bad: str | None
-    tree: str
+    tree: str | None  # None for items imported from suites that give no tree (BLiMP, SyntaxGym)
     regions: Regions
     pair: PairFacts | None
     frame: str
@@ -180,7 +180,9 @@ class Item(Record):
 
     @field_validator("tree")
     @classmethod
-    def _tree_parses(cls, tree: str) -> str:
+    def _tree_parses(cls, tree: str | None) -> str | None:
+        if tree is None:
+            return tree
         try:
             tree_leaves(tree)
         except ValueError as exc:
@@ -189,7 +191,7 @@ class Item(Record):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Item":
-        if tree_leaves(self.tree) != self.words:
+        if self.tree is not None and tree_leaves(self.tree) != self.words:
             raise ValueError("the leaves of its tree are not the words of 'good'")
         if self.kind == "control" and not self.control_of:
             raise ValueError("a control item needs 'control_of' (the id of its test item)")

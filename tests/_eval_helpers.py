@@ -31,9 +31,11 @@ def items() -> list[Item]:
 def make_item(**fields: Any) -> Item:
     """An item with the given fields; the others filled with neutral values."""
     base = {"id": "x/d0/000", "grammar": "test", "construction": "c", "kind": "test", "control_of": None, "depth": 0,
-            "good": "the author laughs", "bad": "the author laugh", "tree": "", "regions": {}, "pair": None,
+            "good": "the author laughs", "bad": "the author laugh", "regions": {}, "pair": None,
             "frame": "", "metrics": {}}
-    return Item.from_dict({**base, **fields})
+    merged = {**base, **fields}
+    merged.setdefault("tree", "(S " + merged["good"] + ")")  # a flat tree whose leaves are the words
+    return Item.from_dict(merged)
 
 
 def items_folder(tmp_path: Path, name: str = "set") -> Path:

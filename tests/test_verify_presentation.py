@@ -20,9 +20,10 @@ spacy = pytest.importorskip("spacy")
 
 def _eval_text(item: dict) -> str:
     """The good sentence as the minimal-pair task sends it to a model (eval's default presentation)."""
+    from depthkit.schema import Item
     from depthkit.tasks import make_task
 
-    return make_task("minimal-pair").requests(item)[0].continuation
+    return make_task("minimal-pair").requests(Item.from_dict(item))[0].continuation
 
 
 @pytest.fixture
