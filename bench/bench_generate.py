@@ -22,11 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nltk import Tree  # noqa: E402
 
-from depthkit.derivation import Node  # noqa: E402
-from depthkit.generation import _item  # noqa: E402
-from depthkit.grammar import load_grammar  # noqa: E402
-from depthkit.metrics import embedding_depth  # noqa: E402
-from depthkit.sampling import build_table  # noqa: E402
+from depthkit.generation import Node, build_item, build_table  # noqa: E402
+from depthkit.generation.metrics import embedding_depth  # noqa: E402
+from depthkit.grammar import compile_grammar, load_grammar  # noqa: E402
 
 
 def timed(fn, seconds: float) -> tuple[int, float, int]:
@@ -85,8 +83,9 @@ def main() -> None:
     args = ap.parse_args()
 
     grammar = load_grammar(args.grammar)
+    compiled = compile_grammar(grammar)
     t0 = time.perf_counter()
-    table = build_table(grammar.compiled, args.max_depth)
+    table = build_table(compiled, args.max_depth)
     build = time.perf_counter() - t0
     print(f"grammar {grammar.name}: DP table for depths 0..{args.max_depth}, up to {table.max_words} words, "
           f"built in {build:.2f} s (once per run)")
@@ -101,7 +100,7 @@ def main() -> None:
 
         def full_item() -> int:
             node = table.sample(rng, depth, lengths[rng.randrange(len(lengths))])
-            _item(grammar, node, "bench", depth, "test", None)
+            build_item(compiled, node, "bench", depth, "test")
             return len(node.words())
 
         n_item, t_item, w_item = timed(full_item, args.seconds / 2)
@@ -112,7 +111,7 @@ def main() -> None:
 
     depth = args.rejection_depth
     bound = table.lengths(depth)[0] + 12
-    exact = build_table(grammar.compiled, depth, max_words=bound)
+    exact = build_table(compiled, depth, max_words=bound)
     lengths = exact.lengths(depth, max_words=bound)
     mass = [float(exact.counts(depth)[n]) for n in lengths]
     rng = random.Random(0)
@@ -120,7 +119,7 @@ def main() -> None:
                           args.seconds)
     dp_rate = n_dp / t_dp
 
-    sampler = RejectionSampler(grammar.compiled, bound)
+    sampler = RejectionSampler(compiled, bound)
     rng = random.Random(0)
     accepted = draws = 0
     start = time.perf_counter()

@@ -33,12 +33,13 @@ CEILING = 700.0  # fp32 tokens/s on 2 threads (MODELS.md: ~191 GFLOP/s / ~0.27 G
 
 def make_pairs(grammar: str, n_pairs: int, seed: int):
     import depthkit
+    from depthkit.schema import Item
 
     g = depthkit.load_grammar(grammar)
     depths = 5
-    items = [i.to_dict() for i in depthkit.generate(g, depths=f"0-{depths - 1}", per_depth=max(1, n_pairs // depths),
-                                                   seed=seed)]
-    return [i for i in items if i.get("bad")]
+    items = [Item.from_dict(i.to_dict())
+             for i in depthkit.generate(g, depths=f"0-{depths - 1}", per_depth=max(1, n_pairs // depths), seed=seed)]
+    return [i for i in items if i.bad]
 
 
 def run_minicons(scorer, sentences: list[str], batch: int) -> tuple[list[float], float]:
@@ -111,7 +112,8 @@ def main() -> int:
     paired: dict[int, float] = {}  # median over rounds of the ratio within a round
     mc_scores = dk_scores = None
     for threads in (int(t) for t in args.threads.split(",")):
-        torch.set_num_threads(threads)
+        torch.set_num_threads(threads)  # minicons runs with torch's global count
+        backend.config["threads"] = threads  # depthkit sets its own for each call
         times: dict[str, list[float]] = {"minicons": [], "depthkit": []}
         computed = 0
         for r in range(args.rounds):  # alternate who goes first: load on a shared machine drifts
@@ -130,7 +132,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "items"
-        write_jsonl(folder / "items.jsonl", items)
+        write_jsonl(folder / "items.jsonl", (i.to_dict() for i in items))
         auto = get_backend("embedded")
         auto.load()
         start = time.perf_counter()

@@ -1,22 +1,32 @@
 """The end-to-end demo: shipped grammars -> generate -> verify -> eval -> one report.
 
 :func:`run_demo` is what `depthkit demo` (README command 1) calls; every step is the same
-library function the individual commands use, so the demo is also a worked example.
+library function the individual commands use, and each folder's manifest records what
+`depthkit generate`, `verify` and `eval` would record, so the demo is also a worked example.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-from .errors import DepthkitError
-from .generation import generate, parse_depths, write_generated
-from .grammar import list_grammar_files, load_grammar
-from .store import ITEMS_FILE, log
+from .backends import get_backend
+from .backends.base import Backend
+from .errors import StaleOutputError
+from .evaluation import evaluate
+from .generation import Options, generate, parse_depths, write_generated
+from .grammar import Grammar, list_grammar_files, load_grammar
+from .logs import logger
+from .report import build_report
+from .store import ITEMS_FILE, JUDGMENTS_FILE, dumps
+from .verify import verify_folder
 
 DEFAULT_GRAMMARS = ("object-rc", "subject-rc", "pp-attractors", "sentential-complements", "possessives",
                     "coordination")
+NOT_RECORDED = ("unique",)  # Options fields `depthkit generate` has no flag for, and so does not record
 
 
 def run_demo(grammars: Sequence[str] = DEFAULT_GRAMMARS, *, depths: str = "0-4", per_depth: int = 12,
@@ -28,62 +38,79 @@ def run_demo(grammars: Sequence[str] = DEFAULT_GRAMMARS, *, depths: str = "0-4",
     Each step resumes: items are regenerated identically, verification and judgments that
     already exist are kept, and model calls come from the cache.
     """
-    from .backends import get_backend
-    from .report import build_report
-
     started = time.perf_counter()
-    known = {p.stem for p in list_grammar_files()}
+    options = Options(depths=parse_depths(depths), per_depth=per_depth, seed=seed, controls=controls)
     runs: list[Path] = []
     backend = get_backend(model)  # one model load for every grammar (it loads on first use)
     try:
         for name in grammars:
-            runs.append(_one_grammar(name, known, backend, depths=depths, per_depth=per_depth, seed=seed,
-                                     model=model, tasks=tasks, generated=generated, controls=controls))
+            folder, fresh = generate_step(name, options, Path(generated))
+            runs.append(_verify_and_evaluate(folder, fresh, backend, model, tasks))
     finally:
         backend.close()
-    log("[demo] building the report")
+    logger.info("[demo] building the report")
     html = build_report(sorted(set(runs)), Path(report_dir), title="depthkit demo: accuracy versus depth")
-    log(f"[demo] done in {time.perf_counter() - started:.0f} s")
+    logger.info(f"[demo] done in {time.perf_counter() - started:.0f} s")
     return html
 
 
-def _one_grammar(name: str, known: set[str], backend, *, depths: str, per_depth: int, seed: int, model: str | None,
-                 tasks: Sequence[str], generated: Path, controls: bool) -> Path:
-    """Generate, verify and evaluate one grammar; returns its run folder."""
-    from .evaluation import evaluate
-    from .verify import verify_folder
+def recorded_options(options: Options) -> dict[str, Any]:
+    """The generate options as `depthkit generate` records them in the manifest (depths as a list)."""
+    out = {k: v for k, v in asdict(options).items() if k not in NOT_RECORDED}
+    out["depths"] = list(options.depths)
+    return out
 
-    grammar = load_grammar(name if name in known else Path(name))
-    folder = Path(generated) / grammar.name
-    depth_list = parse_depths(depths)
-    log(f"[demo] {grammar.name}: generating depths {depths}, {per_depth} per depth"
-        + (" with controls" if controls else ""))
-    items = generate(grammar, depth_list, per_depth, seed, controls=controls)
-    options = {"depths": list(depth_list), "per_depth": per_depth, "seed": seed, "controls": controls}
-    # New options give new items: then verification and judgments start over (old ones are kept aside).
+
+def generate_step(name: str, options: Options, generated: Path) -> tuple[Path, bool]:
+    """Generate one grammar's items into ``generated/<grammar>``; (folder, whether the items are new).
+
+    New options give new items: then verification and judgments start over (old ones are kept aside).
+    """
+    grammar = _grammar(name)
+    folder = generated / grammar.name
+    logger.info(f"[demo] {grammar.name}: generating depths {_depths_text(options.depths)}, {options.per_depth} per depth"
+                + (" with controls" if options.controls else ""))
+    items = generate(grammar, **asdict(options))
     fresh = not (folder / ITEMS_FILE).exists() or _changed(folder, items)
     if fresh:
-        write_generated(folder, grammar, items, options, warn_stale=False)
-    log(f"[demo] {grammar.name}: verifying")
+        write_generated(folder, grammar, items, recorded_options(options), warn_stale=False)
+    return folder, fresh
+
+
+def _verify_and_evaluate(folder: Path, fresh: bool, backend: Backend, model: str | None, tasks: Sequence[str]) -> Path:
+    """Verify and evaluate one generated folder; returns its run folder."""
+    logger.info(f"[demo] {folder.name}: verifying")
     try:
         verify_folder(folder, force=fresh)
-    except DepthkitError as exc:  # settings changed since the last demo (e.g. a benepar model appeared)
-        if "--force" not in (exc.fix or ""):
-            raise
+    except StaleOutputError:  # settings changed since the last demo (e.g. a benepar model appeared)
         verify_folder(folder, force=True)
-    log(f"[demo] {grammar.name}: eval {', '.join(tasks)}")
+    logger.info(f"[demo] {folder.name}: eval {', '.join(tasks)}")
     run = folder / "runs" / _slug(model or "smollm2")
-    evaluate(folder, model=backend, tasks=tuple(tasks), out=run, force=fresh and (run / "judgments.jsonl").exists())
+    evaluate(folder, backend, tuple(tasks), run, force=fresh and (run / JUDGMENTS_FILE).exists())
     return run
+
+
+def _grammar(name: str) -> Grammar:
+    """A shipped grammar by name, else a grammar file."""
+    known = {p.stem for p in list_grammar_files()}
+    return load_grammar(name if name in known else Path(name))
+
+
+def _depths_text(depths: Sequence[int]) -> str:
+    """``0-4`` for a run of depths, else ``0,2,4``."""
+    if len(depths) > 1 and list(depths) == list(range(depths[0], depths[-1] + 1)):
+        return f"{depths[0]}-{depths[-1]}"
+    return ",".join(str(d) for d in depths)
 
 
 def _changed(folder: Path, items) -> bool:
     """Whether freshly generated items differ from those on disk."""
-    from .store import dumps
-
     on_disk = (folder / ITEMS_FILE).read_text(encoding="utf-8")
     return on_disk != "".join(dumps(i.to_dict()) + "\n" for i in items)
 
 
 def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text).strip("-") or "model"
+
+
+__all__ = ["DEFAULT_GRAMMARS", "generate_step", "recorded_options", "run_demo"]

@@ -1,332 +1,356 @@
-"""`depthkit eval`: ask a model about every item, through a cache, into judgments.jsonl.
+"""`depthkit eval`: ask a model about every item, through a cache, into judgments.
 
-:func:`evaluate` is the notebook entry point. For each batch of items it builds the task
-requests (pure, :mod:`depthkit.tasks`), takes what it can from the SQLite call cache,
-sends only the rest to the backend, commits the responses to the cache the moment they
-arrive, then appends the batch's judgments (one flushed line each). A run killed at any
-moment and started again (same command) loses and duplicates no judgment and sends no
-answered request twice; at the end judgments.jsonl is rewritten in item order. Judgments
-made from another items.jsonl (regenerated since) are never resumed: ``force`` moves them
-aside (judgments.jsonl.stale-N) and starts over, still answering from the cache.
+:func:`evaluate` is the notebook entry point; :class:`EvalConfig` holds how to evaluate. For each
+batch of items the loop builds the task requests (pure, :mod:`depthkit.tasks`), takes what it can
+from the SQLite call cache, sends only the rest to the backend, commits the responses to the cache
+the moment they arrive (:class:`~depthkit.backends.cache.CachedBackend`), then appends the batch's
+judgments (one flushed line each). A run killed at any moment and started again (same command)
+loses and duplicates no judgment and sends no answered request twice; at the end judgments.jsonl
+is rewritten in item order. What a run folder may be resumed from, and when it must start over,
+is :mod:`depthkit.run_folder`.
 """
 
 from __future__ import annotations
 
-import fcntl
-import re
+import hashlib
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from . import __version__
 from .backends import get_backend
-from .backends.base import Backend, Completion, TokenScores
-from .backends.cache import CallCache, request_key
-from .errors import DepthkitError
-from .store import (ITEMS_FILE, JUDGMENTS_FILE, VERIFICATION_FILE, JsonlAppender, load_items, log,
-                    package_versions, read_jsonl, read_manifest, sha256_file, update_manifest, write_jsonl)
-from .tasks import PAIRED_TASKS, TASKS, Presentation, PromptTemplate, Task, load_prompt, make_task
+from .backends.base import Backend
+from .backends.cache import CachedBackend, CallCache
+from .errors import DepthkitError, UsageError
+from .logs import logger
+from .present import Presentation
+from .run_folder import (CACHE_FILE, check_resume, default_out, lock_run_folder, read_judgments, save_eval_section,
+                         start_over_or_refuse)
+from .schema import Item, Judgment
+from .store import (ITEMS_FILE, JUDGMENTS_FILE, VERIFICATION_FILE, JsonlAppender, dumps, package_versions, read_items,
+                    resolve_items_folder, sha256_file, write_jsonl)
+from .tasks import TASKS, PromptTemplate, Task, make_tasks
+from .tasks.minimal_pair import check_verdict_rule
 
-SECTION = "eval"
-CACHE_FILE = "cache.sqlite"
 VERSIONED = ("depthkit", "torch", "transformers", "tokenizers", "numpy", "httpx", "pyyaml")
+IN_MEMORY = "(items in memory)"
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How to evaluate: everything besides the items, the model and the output folder.
+
+    ``tasks``: task names; ``options``: backend options (used when the model is a spec string);
+    ``batch_size``: requests per backend call (None: the backend's default); ``verified_only``: only
+    items `depthkit verify` marked verified (needs the items' folder); ``limit``: the first N test
+    items of each depth (and their controls); ``cache``: the SQLite call cache (None: OUT/cache.sqlite,
+    or in memory when nothing is written); ``prompts``: prompt files, each for the task its ``task:``
+    names; ``presentation``: how sentences are shown; ``verdict_by``: the minimal-pair verdict
+    (critical, sum or mean); ``seed``: the forced-choice A/B order; ``force``: start over (judgments
+    already in OUT are moved aside, the cache stays); ``progress``: a progress bar on stderr.
+    """
+
+    tasks: tuple[str, ...] = ("minimal-pair",)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    batch_size: int | None = None
+    verified_only: bool = False
+    limit: int | None = None
+    cache: Path | None = None
+    prompts: tuple[Path | PromptTemplate, ...] = ()
+    presentation: Presentation = Presentation()
+    verdict_by: str = "critical"
+    seed: int = 0
+    force: bool = False
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        tasks = (self.tasks,) if isinstance(self.tasks, str) else tuple(dict.fromkeys(self.tasks))
+        object.__setattr__(self, "tasks", tasks)
+        object.__setattr__(self, "options", dict(self.options or {}))
+        object.__setattr__(self, "cache", Path(self.cache) if self.cache is not None else None)
+        object.__setattr__(self, "prompts", tuple(p if isinstance(p, PromptTemplate) else Path(p)
+                                                  for p in self.prompts or ()))
+        object.__setattr__(self, "presentation", self.presentation or Presentation())
+        if self.batch_size is not None and self.batch_size < 1:
+            raise UsageError("--batch-size must be at least 1", fix="e.g. --batch-size 64")
+        if self.limit is not None and self.limit < 1:
+            raise UsageError("--limit must be at least 1", fix="e.g. --limit 10 (items per depth)")
+        check_verdict_rule(self.verdict_by)
+
+
+@dataclass(frozen=True)
+class ItemSource:
+    """The items of a run and where they came from (``folder`` None: items given in memory)."""
+
+    items: list[Item]
+    folder: Path | None
+    label: str  # what the manifest records as the items
+    sha256: str  # of items.jsonl, or of the items as items.jsonl would hold them
 
 
 @dataclass(frozen=True)
 class _Unit:
-    """One item under one task: the requests to make and where their answers go."""
+    """One item under one task: the requests to make."""
 
-    item: dict[str, Any]
+    item: Item
     task: Task
     requests: tuple[Any, ...]
-    keys: tuple[str, ...]
 
 
-def evaluate(folder: str | Path, model: str | Backend | None = None, tasks: str | Sequence[str] = ("minimal-pair",),
-             out: str | Path | None = None, *, options: Mapping[str, Any] | None = None,
-             batch_size: int | None = None, verified_only: bool = False, limit: int | None = None,
-             cache: str | Path | None = None, prompts: Iterable[str | Path] | None = None,
-             presentation: Presentation | None = None, verdict_by: str = "critical", seed: int = 0,
-             force: bool = False, progress: bool = True) -> Path:
-    """Judge the items of ``folder`` with ``model`` on ``tasks``; returns the judgments.jsonl path.
+@overload
+def evaluate(source: str | Path, model: str | Backend | None = ..., tasks: str | Sequence[str] | None = ...,
+             out: str | Path | None = ..., *, config: EvalConfig | None = ..., **settings: Any) -> Path: ...
+
+
+@overload
+def evaluate(source: Sequence[Item], model: str | Backend | None = ..., tasks: str | Sequence[str] | None = ...,
+             out: str | Path | None = ..., *, config: EvalConfig | None = ..., **settings: Any) -> list[Judgment]: ...
+
+
+def evaluate(source, model=None, tasks=None, out=None, *, config=None, **settings):
+    """Judge items with ``model`` on ``tasks``.
+
+    ``source`` is a folder `depthkit generate` wrote (or its items.jsonl): the judgments go to
+    ``out`` (default ``runs/<folder name>-<model>``) and the path of judgments.jsonl is returned.
+    Or ``source`` is a list of :class:`~depthkit.schema.Item`: the judgments are returned, and also
+    written to ``out`` when it is given (nothing touches the disk otherwise).
 
     ``model`` is a spec (``"hf:PATH"``, ``"openai:MODEL@URL"``, ``"fake"``; None: the embedded
-    SmolLM2) or a backend object; ``options`` go to the backend. ``out`` defaults to
-    ``runs/<folder name>-<model>``; ``cache`` to ``OUT/cache.sqlite``. ``limit`` keeps the first
-    N test items of each depth (and their controls). ``prompts`` are prompt files, each for the
-    task its ``task:`` names. ``force`` starts over: judgments already in OUT are renamed
-    judgments.jsonl.stale-N (the cache stays: it is keyed by request text).
+    SmolLM2) or a backend object (left open for its owner). ``config`` is an :class:`EvalConfig`;
+    keyword ``settings`` (``limit=10``, ``options={...}``...) replace its fields, and ``tasks`` its
+    ``tasks``.
     """
+    config = config or EvalConfig()
+    if tasks is not None:
+        settings["tasks"] = tasks
+    unknown = sorted(set(settings) - {f.name for f in fields(EvalConfig)})
+    if unknown:
+        raise UsageError(f"evaluate has no setting {', '.join(unknown)}",
+                         fix=f"settings: {', '.join(f.name for f in fields(EvalConfig))}")
+    if settings:
+        config = replace(config, **settings)
     started = time.time()
-    folder = Path(folder)
-    if folder.is_file():
-        folder = folder.parent
-    if not folder.is_dir():
-        raise DepthkitError("folder not found", path=folder,
-                            fix="give the folder `depthkit generate` wrote (it holds items.jsonl)")
-    task_names = [tasks] if isinstance(tasks, str) else list(dict.fromkeys(tasks))
-    if not task_names:
-        raise DepthkitError("no task given", fix=f"tasks: {', '.join(TASKS)}")
-    for name in task_names:
-        if name not in TASKS:
-            raise DepthkitError(f"unknown task '{name}'", fix=f"tasks: {', '.join(TASKS)}")
-    if batch_size is not None and batch_size < 1:
-        raise DepthkitError("--batch-size must be at least 1", fix="e.g. --batch-size 64")
-    if limit is not None and limit < 1:
-        raise DepthkitError("--limit must be at least 1", fix="e.g. --limit 10 (items per depth)")
-    presentation = presentation or Presentation()
-    templates = _prompt_files(prompts, task_names)
-    task_objs = [make_task(n, presentation, verdict_by, templates.get(n), seed) for n in task_names]
-
-    items = load_items(folder)
-    n_loaded = len(items)
-    if verified_only:
-        items = _verified(folder, items)
-    if limit is not None:
-        items = limit_items(items, limit)
-
-    backend = get_backend(model, **dict(options or {}))
-    for task in task_objs:
-        if task.kind == "score" and not backend.supports_score:
-            raise DepthkitError(f"backend '{backend.name}' cannot score log-probabilities, which {task.name} needs",
-                                fix="use --task judgment or forced-choice with this backend, or another --model")
-        if task.kind == "complete" and not backend.supports_complete:
-            raise DepthkitError(f"backend '{backend.name}' cannot answer prompts, which {task.name} needs",
-                                fix="use --task minimal-pair with this backend, or another --model")
-    pairless_warning = _check_pairs(folder, items, task_names)
-    out = Path(out) if out is not None else default_out(folder, backend)
-    if out.exists() and not out.is_dir():
-        raise DepthkitError("--out exists and is not a folder", path=out, fix="give a folder path, e.g. runs/my-run")
+    items_source = read_source(source)
+    task_list = make_tasks(config.tasks, config.presentation, config.verdict_by, config.prompts, config.seed)
+    items = items_source.items
+    if config.verified_only:
+        items = verified_items(items_source, items)
+    if config.limit is not None:
+        items = limit_items(items, config.limit)
+    backend = get_backend(model, **config.options)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        lock = _lock(out)
-    except OSError as exc:
-        raise DepthkitError(f"cannot create or write the run folder ({exc.strerror or exc})", path=out,
-                            fix="give an --out in a folder you can write to, e.g. --out runs/my-run") from None
-    try:
-        if pairless_warning:
-            log(pairless_warning)
-        return _run(folder, items, n_loaded, backend, task_objs, out, cache, batch_size, verified_only, limit,
-                    presentation, seed, force, progress, started)
+        check_backend(backend, task_list)
+        pairless_warning = check_pairs(items_source, items, task_list)
+        if out is None and items_source.folder is not None:
+            out = default_out(items_source.folder, backend)
+        if out is None:
+            if pairless_warning:
+                logger.warning(pairless_warning)
+            return _judge_in_memory(items, backend, task_list, config)
+        out = Path(out)
+        with lock_run_folder(out):
+            if pairless_warning:
+                logger.warning(pairless_warning)
+            judgments = _judge_into(out, items_source, items, backend, task_list, config, started)
+        return judgments if items_source.folder is None else out / JUDGMENTS_FILE
     finally:
-        lock.close()
         if not isinstance(model, Backend):  # a backend the caller made stays open for them
             backend.close()
 
 
-def default_out(folder: Path, backend: Backend) -> Path:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", backend.label.split("/")[-1]).strip("-").lower()
-    return Path("runs") / f"{folder.name}-{slug or backend.name}"
+def read_source(source: str | Path | Sequence[Item]) -> ItemSource:
+    """The items of a generated folder (or its items.jsonl), or items given in memory (checked)."""
+    if isinstance(source, (str, Path)):
+        folder, path = resolve_items_folder(source)
+        return ItemSource(read_items(path), folder, str(folder), sha256_file(path))
+    items = list(source)
+    seen: set[str] = set()
+    for item in items:
+        if not isinstance(item, Item):
+            raise UsageError(f"evaluate takes a folder or a list of depthkit.schema.Item, not {type(item).__name__}",
+                             fix="read items with depthkit.store.read_items, or give the folder")
+        if item.id in seen:
+            raise UsageError(f"item id '{item.id}' appears twice", fix="give each item once")
+        seen.add(item.id)
+    lines = "".join(dumps(item.to_dict()) + "\n" for item in items)
+    return ItemSource(items, None, IN_MEMORY, hashlib.sha256(lines.encode("utf-8")).hexdigest())
 
 
-def limit_items(items: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+def limit_items(items: list[Item], limit: int) -> list[Item]:
     """The first ``limit`` test items of each depth, with the controls made for them."""
     kept: set[str] = set()
     per_depth: dict[int, int] = {}
     for item in items:
-        if item.get("kind", "test") != "control":
-            d = int(item["depth"])
-            if per_depth.get(d, 0) < limit:
-                per_depth[d] = per_depth.get(d, 0) + 1
-                kept.add(item["id"])
-    return [i for i in items if i["id"] in kept or (i.get("kind") == "control" and i.get("control_of") in kept)]
+        if not item.is_control and per_depth.get(item.depth, 0) < limit:
+            per_depth[item.depth] = per_depth.get(item.depth, 0) + 1
+            kept.add(item.id)
+    return [i for i in items if i.id in kept or (i.is_control and i.control_of in kept)]
 
 
-def _check_pairs(folder: Path, items: list[dict[str, Any]], task_names: list[str]) -> str | None:
-    """Refuse paired tasks on items that have no bad member; a warning when only some lack one."""
-    paired = [t for t in task_names if t in PAIRED_TASKS]
-    pairless = [i for i in items if not i.get("bad")]
-    if not paired or not pairless:
-        return None
-    if len(pairless) == len(items):
-        raise DepthkitError(f"task {' and '.join(paired)} compares each sentence with its ungrammatical twin, "
-                            f"and these items have none (`bad` is null: their grammar has no `pair:`)",
-                            path=folder / ITEMS_FILE,
-                            fix="use --task judgment (it then asks about the good sentences alone), or add a `pair:` "
-                                "section to the grammar and generate again")
-    return (f"warning: {len(pairless)} of {len(items)} items have no bad member (their grammar has no `pair:`, "
-            f"e.g. {pairless[0]['id']}): {' and '.join(paired)} give them no verdict (correct: null)")
-
-
-def _verified(folder: Path, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def verified_items(source: ItemSource, items: list[Item]) -> list[Item]:
+    """The items `depthkit verify` marked verified (``--verified-only``)."""
+    if source.folder is None:
+        raise UsageError("--verified-only needs the folder the items came from (it holds verification.jsonl)",
+                         fix="evaluate the folder, or pick the verified items yourself")
+    folder = source.folder
     if not (folder / VERIFICATION_FILE).exists():
-        raise DepthkitError(f"--verified-only needs {VERIFICATION_FILE}, and this folder has none",
-                            path=folder / VERIFICATION_FILE, fix=f"run `depthkit verify {folder}` first")
+        raise UsageError(f"--verified-only needs {VERIFICATION_FILE}, and this folder has none",
+                         path=folder / VERIFICATION_FILE, fix=f"run `depthkit verify {folder}` first")
     try:
-        from .verify import load_verified_ids
+        from .verify import load_verified_ids  # parsers are heavy: only runs that ask for them import verify
     except ImportError:
         raise DepthkitError("this depthkit installation has no verification module",
                             fix="reinstall depthkit, or drop --verified-only") from None
     ids = load_verified_ids(folder)
-    kept = [i for i in items if i["id"] in ids]
+    kept = [i for i in items if i.id in ids]
     if not kept:
-        raise DepthkitError(f"no item of {folder} is verified", path=folder / VERIFICATION_FILE,
-                            fix="look at `depthkit verify`'s summary, or drop --verified-only")
+        raise UsageError(f"no item of {folder} is verified", path=folder / VERIFICATION_FILE,
+                         fix="look at `depthkit verify`'s summary, or drop --verified-only")
     return kept
 
 
-def _prompt_files(prompts: Iterable[str | Path] | None, task_names: list[str]) -> dict[str, PromptTemplate]:
-    out: dict[str, PromptTemplate] = {}
-    for path in prompts or ():
-        template = path if isinstance(path, PromptTemplate) else load_prompt(path)
-        if template.task not in task_names:
-            raise DepthkitError(f"this prompt is for task '{template.task}', which this run does not do",
-                                path=template.path, fix=f"add --task {template.task}, or drop this --prompt")
-        if template.task in out:
-            raise DepthkitError(f"two prompt files for task '{template.task}'", path=template.path,
-                                fix="give one --prompt per task")
-        out[template.task] = template
-    return out
-
-
-def _lock(out: Path):
-    handle = (out / ".eval.lock").open("w")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise DepthkitError("another `depthkit eval` is writing to this folder", path=out,
-                            fix="wait for it to finish, or give another --out") from None
-    return handle
-
-
-def _identity(backend: Backend, tasks: list[Task], presentation: Presentation, seed: int) -> dict[str, Any]:
-    """What must match for judgments already in OUT to be reused (per task)."""
-    fp = backend.fingerprint()
-    out = {}
+def check_backend(backend: Backend, tasks: list[Task]) -> None:
+    """Refuse tasks whose backend call the backend does not make."""
     for task in tasks:
-        facts = {"backend": fp, "presentation": presentation.to_dict(), "seed": seed, "kind": task.kind}
-        if task.name == "minimal-pair":
-            facts["verdict_by"] = task.verdict_by
-        if task.prompt is not None:
-            facts["prompt_sha256"] = task.prompt.sha256
-        out[task.name] = facts
-    return out
+        if task.kind == "score" and not backend.supports_score:
+            raise UsageError(f"backend '{backend.name}' cannot score log-probabilities, which {task.name} needs",
+                             fix="use --task judgment or forced-choice with this backend, or another --model")
+        if task.kind == "complete" and not backend.supports_complete:
+            raise UsageError(f"backend '{backend.name}' cannot answer prompts, which {task.name} needs",
+                             fix="use --task minimal-pair with this backend, or another --model")
 
 
-def _check_resume(out: Path, identity: dict[str, Any], done: set[tuple[str, str]]) -> dict[str, Any]:
-    """Refuse to mix models or settings in one judgments.jsonl; returns the previous eval section."""
-    old = read_manifest(out).get(SECTION) or {}
-    old_identity = old.get("identity") or {}
-    fingerprint = next(iter(identity.values()))["backend"]
-    for task in sorted({t for _, t in done}):
-        same = (old_identity.get(task) == identity[task] if task in identity
-                else (old_identity.get(task) or {}).get("backend") == fingerprint)
-        if not same:
-            raise DepthkitError(f"{out / JUDGMENTS_FILE} already holds {task} judgments made with another model, "
-                                "options, prompt or presentation", path=out,
-                                fix="give another --out, or pass --force to start over")
-    return old
+def check_pairs(source: ItemSource, items: list[Item], tasks: list[Task]) -> str | None:
+    """Refuse paired tasks on items that have no bad member; a warning when only some lack one."""
+    paired = [t.name for t in tasks if t.paired]
+    pairless = [i for i in items if not i.bad]
+    if not paired or not pairless:
+        return None
+    if len(pairless) == len(items):
+        raise UsageError(f"task {' and '.join(paired)} compares each sentence with its ungrammatical twin, "
+                         f"and these items have none (`bad` is null: their grammar has no `pair:`)",
+                         path=source.folder / ITEMS_FILE if source.folder else None,
+                         fix="use --task judgment (it then asks about the good sentences alone), or add a `pair:` "
+                             "section to the grammar and generate again")
+    return (f"warning: {len(pairless)} of {len(items)} items have no bad member (their grammar has no `pair:`, "
+            f"e.g. {pairless[0].id}): {' and '.join(paired)} give them no verdict (correct: null)")
 
 
-def _start_over_or_refuse(out: Path, items_sha256: str, force: bool) -> None:
-    """With ``force`` move earlier judgments aside; without, refuse those made from another items.jsonl."""
-    path = out / JUDGMENTS_FILE
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    if force:
-        n = 1
-        while path.with_name(f"{JUDGMENTS_FILE}.stale-{n}").exists():
-            n += 1
-        stale = path.with_name(f"{JUDGMENTS_FILE}.stale-{n}")
-        path.rename(stale)
-        log(f"--force: earlier judgments moved to {stale}; starting over (cached answers are reused)")
-        return
-    recorded = (read_manifest(out).get(SECTION) or {}).get("items_sha256")
-    if recorded and recorded != items_sha256:
-        raise DepthkitError(f"{path} holds judgments made from a different items.jsonl (regenerated since, or "
-                            "another folder)", path=out,
-                            fix="give another --out, or pass --force to start over (the old judgments are kept as "
-                                f"{JUDGMENTS_FILE}.stale-N)")
+def _judge_in_memory(items: list[Item], backend: Backend, tasks: list[Task], config: EvalConfig) -> list[Judgment]:
+    """The loop with nothing written (the cache in memory unless ``config.cache`` names a file)."""
+    judgments: list[Judgment] = []
+    with CallCache(config.cache) as cache:
+        cached = _judge(_units(items, tasks), backend, cache, judgments.append, config)
+    judgments = final_order(judgments, items)
+    _summary(judgments, tasks, cached)
+    return judgments
 
 
-def _run(folder: Path, items: list[dict[str, Any]], n_loaded: int, backend: Backend, tasks: list[Task], out: Path,
-         cache_path: str | Path | None, batch_size: int | None, verified_only: bool, limit: int | None,
-         presentation: Presentation, seed: int, force: bool, progress: bool, started: float) -> Path:
+def _judge_into(out: Path, source: ItemSource, items: list[Item], backend: Backend, tasks: list[Task],
+                config: EvalConfig, started: float) -> list[Judgment]:
+    """The resumable loop into run folder ``out``: judgments appended as they come, the manifest kept current."""
     judgments_path = out / JUDGMENTS_FILE
-    items_sha256 = sha256_file(folder / ITEMS_FILE)
-    _start_over_or_refuse(out, items_sha256, force)
-    done: set[tuple[str, str]] = set()
-    if judgments_path.exists():
-        for record in read_jsonl(judgments_path, allow_truncated_tail=True):
-            done.add((record.get("item_id"), record.get("task")))
-    identity = _identity(backend, tasks, presentation, seed)
-    previous = _check_resume(out, identity, done)
+    start_over_or_refuse(out, source.sha256, config.force)
+    done = {(j.item_id, j.task) for j in read_judgments(judgments_path)}
+    identity = {t.name: {"backend": backend.fingerprint(), "presentation": config.presentation.to_dict(),
+                         "seed": config.seed, **t.identity()} for t in tasks}
+    previous = check_resume(out, identity, done)
     earlier = {t for _, t in done} - set(identity)  # tasks of earlier runs into this folder (same model)
-    identity = {**{t: previous["identity"][t] for t in earlier}, **identity}
-    task_facts = {**{t: previous.get("tasks", {}).get(t) for t in earlier}, **{t.name: t.manifest() for t in tasks}}
-    fingerprint = backend.fingerprint()
-    cache_path = Path(cache_path) if cache_path else out / CACHE_FILE
+    identity = {**{t: previous.identity[t] for t in earlier}, **identity}
+    task_facts = {**{t: previous.tasks.get(t) for t in earlier}, **{t.name: t.manifest() for t in tasks}}
+    cache_path = config.cache or out / CACHE_FILE
     facts: dict[str, Any] = {
-        "status": "running",
-        "items": str(folder),
-        "items_sha256": items_sha256,
-        "model": backend.label,
-        "backend": fingerprint,
-        "options": backend.public_config,
-        "tasks": task_facts,
-        "presentation": presentation.to_dict(),
-        "seed": seed,
-        "verified_only": verified_only,
-        "limit": limit,
-        "batch_size": batch_size or backend.default_batch_size,
-        "cache": str(cache_path),
-        "identity": identity,
-        "depthkit_version": __version__,
-        "versions": package_versions(VERSIONED),
+        "status": "running", "items": source.label, "items_sha256": source.sha256, "model": backend.label,
+        "backend": backend.fingerprint(), "options": backend.public_config, "tasks": task_facts,
+        "presentation": config.presentation.to_dict(), "seed": config.seed, "verified_only": config.verified_only,
+        "limit": config.limit, "batch_size": config.batch_size or backend.default_batch_size, "cache": str(cache_path),
+        "identity": identity, "depthkit_version": __version__, "versions": package_versions(VERSIONED),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
     }
-    update_manifest(out, SECTION, facts)
-
-    units = [(item, task) for task in tasks for item in items if (item["id"], task.name) not in done]
-    # similar lengths together: the backend's batches then need little padding
-    units.sort(key=lambda u: (u[1].kind, len(u[0].get("good") or "")))
-    stats = {"sent": 0, "cached": 0}
-    size = batch_size or backend.default_batch_size
-    chunks = list(_chunks(units, size, fingerprint))
+    save_eval_section(out, facts)
+    units = _units(items, tasks, done)
     try:
-        _judge(chunks, units, backend, cache_path, judgments_path, stats, progress)
+        with CallCache(cache_path) as cache, JsonlAppender(judgments_path) as appender:
+            cached = _judge(units, backend, cache, lambda j: appender.write(j.to_dict()), config)
     except BaseException as exc:  # record why the run stopped; finished judgments stay on disk
         facts["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         facts["error"] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        update_manifest(out, SECTION, facts)
+        save_eval_section(out, facts)
         raise
 
-    records = _final_order(judgments_path, items)
-    write_jsonl(judgments_path, records)
-    counts = _counts(records)
+    judgments = final_order(read_judgments(judgments_path), items)
+    write_jsonl(judgments_path, (j.to_dict() for j in judgments))
     facts.update({
         "status": "complete",
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "seconds": round(time.time() - started, 2),
-        "counts": {"items_in_folder": n_loaded, "items": len(items), "judgments": len(records),
-                   "requests_sent": stats["sent"], "requests_from_cache": stats["cached"], **counts},
+        "counts": {"items_in_folder": len(source.items), "items": len(items), "judgments": len(judgments),
+                   "requests_sent": cached.sent, "requests_from_cache": cached.cached, **_counts(judgments)},
     })
-    update_manifest(out, SECTION, facts)
-    _summary(records, tasks, stats)
-    return judgments_path
+    save_eval_section(out, facts)
+    _summary(judgments, tasks, cached)
+    return judgments
 
 
-def _judge(chunks, units, backend: Backend, cache_path: Path, judgments_path: Path, stats: dict[str, int],
-           progress: bool) -> None:
-    """Send (or take from the cache) every chunk, appending judgments as each chunk finishes."""
-    with CallCache(cache_path) as cache, JsonlAppender(judgments_path) as appender:
-        keys = [k for chunk in chunks for u in chunk for k in u.keys]
-        if len(cache.get_many(keys)) < len(set(keys)) and hasattr(backend, "load"):
-            backend.load()  # before the progress bar: loading (or converting) a model takes a while
-        bar = _progress(len(units), backend.label, progress)
-        try:
-            for chunk in chunks:
-                records = _run_chunk(chunk, backend, cache, stats)
-                for record in records:
-                    appender.write(record)
-                bar.update(len(chunk))
-                bar.set_postfix(sent=stats["sent"], cached=stats["cached"], refresh=False)
-        finally:
-            bar.close()
+def _units(items: list[Item], tasks: list[Task], done: set[tuple[str, str]] = frozenset()) -> list[_Unit]:
+    """Every item under every task not yet judged, similar lengths together (the backend pads little)."""
+    pairs = [(item, task) for task in tasks for item in items if (item.id, task.name) not in done]
+    pairs.sort(key=lambda u: (u[1].kind, len(u[0].good or "")))
+    return [_Unit(item, task, tuple(task.requests(item))) for item, task in pairs]
+
+
+def _chunks(units: list[_Unit], size: int) -> list[list[_Unit]]:
+    """Batches of units holding about ``size`` requests each."""
+    chunks: list[list[_Unit]] = []
+    chunk: list[_Unit] = []
+    n = 0
+    for unit in units:
+        chunk.append(unit)
+        n += len(unit.requests)
+        if n >= size:
+            chunks.append(chunk)
+            chunk, n = [], 0
+    if chunk:
+        chunks.append(chunk)
+    return chunks
+
+
+def _judge(units: list[_Unit], backend: Backend, cache: CallCache, write: Callable[[Judgment], None],
+           config: EvalConfig) -> CachedBackend:
+    """Answer (from the cache or the backend) and judge every unit, writing each chunk's judgments as it finishes."""
+    cached = CachedBackend(backend, cache)
+    by_kind: dict[str, list[Any]] = {}
+    for unit in units:
+        by_kind.setdefault(unit.task.kind, []).extend(unit.requests)
+    if any(cached.missing(kind, requests) for kind, requests in by_kind.items()):
+        backend.load()  # before the progress bar: loading (or converting) a model takes a while
+    bar = _progress(len(units), backend.label, config.progress)
+    try:
+        for chunk in _chunks(units, config.batch_size or backend.default_batch_size):
+            for judgment in _judge_chunk(chunk, cached):
+                write(judgment)
+            bar.update(len(chunk))
+            bar.set_postfix(sent=cached.sent, cached=cached.cached, refresh=False)
+    finally:
+        bar.close()
+    return cached
+
+
+def _judge_chunk(chunk: list[_Unit], cached: CachedBackend) -> list[Judgment]:
+    """One backend call per kind for the whole chunk, then each unit's judgment from its share of the answers."""
+    answers: dict[int, list[Any]] = {}
+    for kind, call in (("score", cached.score), ("complete", cached.complete)):
+        mine = [(n, u) for n, u in enumerate(chunk) if u.task.kind == kind]
+        requests = [r for _, u in mine for r in u.requests]
+        responses = call(requests) if requests else []
+        at = 0
+        for n, unit in mine:
+            answers[n] = responses[at:at + len(unit.requests)]
+            at += len(unit.requests)
+    return [unit.task.judge(unit.item, answers[n], cached.label) for n, unit in enumerate(chunk)]
 
 
 def _progress(total: int, label: str, enabled: bool):
@@ -336,90 +360,48 @@ def _progress(total: int, label: str, enabled: bool):
                 dynamic_ncols=True, smoothing=0.1)
 
 
-def _chunks(units: list[tuple[dict[str, Any], Task]], size: int, fingerprint: dict[str, Any]):
-    """Batches of units holding about ``size`` requests each."""
-    chunk: list[_Unit] = []
-    n = 0
-    for item, task in units:
-        requests = tuple(task.requests(item))
-        keys = tuple(request_key(fingerprint, task.kind, r.to_dict()) for r in requests)
-        chunk.append(_Unit(item, task, requests, keys))
-        n += len(requests)
-        if n >= size:
-            yield chunk
-            chunk, n = [], 0
-    if chunk:
-        yield chunk
-
-
-def _run_chunk(chunk: list[_Unit], backend: Backend, cache: CallCache, stats: dict[str, int]) -> list[dict[str, Any]]:
-    """Answers from the cache, the rest from the backend (cached on arrival), then judgments."""
-    answers = cache.get_many(k for u in chunk for k in u.keys)
-    stats["cached"] += sum(1 for u in chunk for k in u.keys if k in answers)
-    for kind in ("score", "complete"):
-        todo: dict[str, Any] = {}
-        for unit in chunk:
-            if unit.task.kind == kind:
-                for key, request in zip(unit.keys, unit.requests):
-                    if key not in answers and key not in todo:
-                        todo[key] = request
-        if not todo:
-            continue
-        requests = list(todo.values())
-        responses = backend.score(requests) if kind == "score" else backend.complete(requests)
-        if len(responses) != len(requests):
-            raise DepthkitError(f"backend '{backend.name}' returned {len(responses)} answers for {len(requests)} "
-                                "requests", fix="this is a bug in the backend; report it to its authors")
-        fresh = {k: r.to_dict() for k, r in zip(todo, responses)}
-        cache.put_many(kind, fresh.items())
-        answers.update(fresh)
-        stats["sent"] += len(requests)
-    records = []
-    for unit in chunk:
-        parse = TokenScores.from_dict if unit.task.kind == "score" else Completion.from_dict
-        responses = [parse(answers[k]) for k in unit.keys]
-        records.append(unit.task.judge(unit.item, responses, backend.label))
-    return records
-
-
-def _final_order(path: Path, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every judgment once: task by task (in TASKS order), each in item order; unknown records kept after."""
-    by_key: dict[tuple[str, str], dict[str, Any]] = {}
-    for record in read_jsonl(path, allow_truncated_tail=True):
-        by_key.setdefault((record.get("item_id"), record.get("task")), record)
+def final_order(judgments: Iterable[Judgment], items: list[Item]) -> list[Judgment]:
+    """Every judgment once: task by task (registry order), each in item order; the rest kept after."""
+    by_key: dict[tuple[str, str], Judgment] = {}
+    for judgment in judgments:
+        by_key.setdefault((judgment.item_id, judgment.task), judgment)
     ordered = []
-    for name in TASKS:
+    for name in TASKS.names():
         for item in items:
-            record = by_key.pop((item["id"], name), None)
-            if record is not None:
-                ordered.append(record)
+            judgment = by_key.pop((item.id, name), None)
+            if judgment is not None:
+                ordered.append(judgment)
     return ordered + list(by_key.values())
 
 
-def _counts(records: list[dict[str, Any]]) -> dict[str, Any]:
+def _counts(judgments: list[Judgment]) -> dict[str, Any]:
     out: dict[str, Any] = {"per_task": {}}
-    for task in dict.fromkeys(r["task"] for r in records):
-        mine = [r for r in records if r["task"] == task]
-        judged = [r for r in mine if r["correct"] is not None]
+    for task in dict.fromkeys(j.task for j in judgments):
+        mine = [j for j in judgments if j.task == task]
+        judged = [j for j in mine if j.correct is not None]
         out["per_task"][task] = {"judgments": len(mine), "with_verdict": len(judged),
-                                 "correct": sum(1 for r in judged if r["correct"])}
+                                 "correct": sum(1 for j in judged if j.correct)}
     return out
 
 
-def _summary(records: list[dict[str, Any]], tasks: list[Task], stats: dict[str, int]) -> None:
-    """Requests sent and cached, then each task's accuracy per depth (test items with a verdict) on stderr."""
-    from .analysis import accuracy_table, judgment_table
+def accuracy_by_depth(judgments: Iterable[Judgment], task: str) -> list[tuple[int, int, int]]:
+    """(depth, correct, judged) for the test items of ``task`` that got a verdict, by depth."""
+    counts: dict[int, tuple[int, int]] = {}
+    for j in judgments:
+        if j.task == task and j.kind == "test" and j.correct is not None:
+            k, n = counts.get(j.depth, (0, 0))
+            counts[j.depth] = (k + int(j.correct), n + 1)
+    return [(depth, k, n) for depth, (k, n) in sorted(counts.items())]
 
-    log(f"{stats['sent']} requests sent to the model, {stats['cached']} answered from the cache")
-    if not records:
-        return
-    table = accuracy_table(judgment_table(records, {}))
+
+def _summary(judgments: list[Judgment], tasks: list[Task], cached: CachedBackend) -> None:
+    """Requests sent and cached, then each task's accuracy per depth (test items with a verdict)."""
+    logger.info(f"{cached.sent} requests sent to the model, {cached.cached} answered from the cache")
     for task in tasks:
-        per_depth = table[table["task"] == task.name].groupby("depth")[["n_correct", "n"]].sum()
-        cells = "  ".join(f"d{d} {k / n:.2f} ({n})" for d, k, n in
-                          zip(per_depth.index, per_depth["n_correct"], per_depth["n"]) if n)
+        cells = "  ".join(f"d{d} {k / n:.2f} ({n})" for d, k, n in accuracy_by_depth(judgments, task.name))
         if cells:
-            log(f"{task.name} accuracy by depth: {cells}")
+            logger.info(f"{task.name} accuracy by depth: {cells}")
 
 
-__all__ = ["default_out", "evaluate", "limit_items"]
+__all__ = ["EvalConfig", "ItemSource", "accuracy_by_depth", "default_out", "evaluate", "final_order", "limit_items",
+           "read_source"]

@@ -19,9 +19,10 @@ documented order (docs/schema.md). Every folder's manifest records :data:`SCHEMA
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
 
 from .errors import InputError
 
@@ -101,6 +102,38 @@ def validation_error(model: type[Record], exc: ValidationError, *, path: Any = N
 
 # ------------------------------------------------------------------------------------------- items
 
+_TREE_TOKEN = re.compile(r"\(\s*([^\s()]+)?|\)|([^\s()]+)")
+
+
+def tree_leaves(text: str) -> list[str]:
+    """The leaves of a bracketed tree such as ``(S (NP (Det the) (N doctor)) (VP (IV laughs)))``.
+
+    Reads the notation exactly as ``nltk.Tree.fromstring`` does (same tokens, same errors), without
+    importing nltk (a second's import for every reader of items). Raises ValueError when it does not parse.
+    """
+    depth, closed, leaves = 0, False, []
+    for match in _TREE_TOKEN.finditer(text):
+        token = match.group()
+        if token[0] == "(":
+            if depth == 0 and closed:
+                raise ValueError(f"a second tree starts at character {match.start()}")
+            depth += 1
+        elif token == ")":
+            if depth == 0:
+                raise ValueError(f"')' without its '(' at character {match.start()}")
+            depth -= 1
+            closed = closed or depth == 0
+        elif depth == 0:
+            raise ValueError(f"'{token}' outside the brackets at character {match.start()}")
+        else:
+            leaves.append(token)
+    if depth:
+        raise ValueError(f"{depth} bracket(s) not closed")
+    if not closed:
+        raise ValueError("no bracketed tree")
+    return leaves
+
+
 class MemberSpans(Record):
     """A region in each member of a pair: ``good`` and ``bad`` word spans."""
 
@@ -138,15 +171,28 @@ class Item(Record):
     depth: int = Field(ge=0)
     good: str = Field(min_length=1)
     bad: str | None
-    tree: str
+    tree: str | None  # None for items imported from suites that give no tree (BLiMP, SyntaxGym)
     regions: Regions
     pair: PairFacts | None
     frame: str
     metrics: dict[str, Number]
     match: dict[str, int] | None = None
 
+    @field_validator("tree")
+    @classmethod
+    def _tree_parses(cls, tree: str | None) -> str | None:
+        if tree is None:
+            return tree
+        try:
+            tree_leaves(tree)
+        except ValueError as exc:
+            raise ValueError(f"its tree does not parse ({exc})") from None
+        return tree
+
     @model_validator(mode="after")
     def _consistent(self) -> "Item":
+        if self.tree is not None and tree_leaves(self.tree) != self.words:
+            raise ValueError("the leaves of its tree are not the words of 'good'")
         if self.kind == "control" and not self.control_of:
             raise ValueError("a control item needs 'control_of' (the id of its test item)")
         if self.kind == "test" and self.control_of is not None:
@@ -187,6 +233,16 @@ class CheckResult(Record):
     """One parser's part of a verification record; a check that did not decide has only status and reason."""
 
     status: Status
+
+    @classmethod
+    def not_run(cls, reason: str):
+        """The check was not run on this item (parser missing, skipped, or no check applies)."""
+        return cls(status="not_run", reason=reason)
+
+    @classmethod
+    def error(cls, reason: str):
+        """The check raised on this item; the others in its batch still count."""
+        return cls(status="error", reason=reason)
 
     @model_serializer(mode="wrap")
     def _only_set(self, handler):  # keys the check wrote, in field order (not_run/error: status, reason)
@@ -308,8 +364,6 @@ class VerifySection(Section):
     settings: dict[str, Any] = {}
     timing: dict[str, Any] = {}
     versions: dict[str, str] = {}
-    status: str | None = None
-    started: str | None = None
 
 
 class EvalSection(Section):
@@ -335,6 +389,11 @@ class EvalSection(Section):
     seconds: float | None = None
     counts: dict[str, Any] = {}
     error: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_set(self, handler):  # the facts known so far: a running eval has no finished/counts/error yet
+        data = handler(self)
+        return {k: v for k, v in data.items() if k in self.model_fields_set}
 
 
 class ReportSection(Section):
@@ -371,5 +430,5 @@ class Manifest(Record):
 __all__ = [
     "SCHEMA_VERSION", "BeneparCheck", "CheckResult", "EvalSection", "GenerateSection", "GrammarCheck", "Item",
     "Judgment", "Manifest", "MemberSpans", "PairFacts", "Record", "Regions", "ReportSection", "SECTIONS", "Section",
-    "SpacyCheck", "VerificationRecord", "VerifySection", "validation_error",
+    "SpacyCheck", "VerificationRecord", "VerifySection", "tree_leaves", "validation_error",
 ]

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from depthkit.schema import Item
+from depthkit.store import read_items
 
 DATA = Path(__file__).parent / "data" / "eval"
 ITEMS = DATA / "items.jsonl"
@@ -20,8 +24,18 @@ CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['cont
                  "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 
 
-def items() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in ITEMS.read_text(encoding="utf-8").splitlines() if line.strip()]
+def items() -> list[Item]:
+    return read_items(ITEMS)
+
+
+def make_item(**fields: Any) -> Item:
+    """An item with the given fields; the others filled with neutral values."""
+    base = {"id": "x/d0/000", "grammar": "test", "construction": "c", "kind": "test", "control_of": None, "depth": 0,
+            "good": "the author laughs", "bad": "the author laugh", "regions": {}, "pair": None,
+            "frame": "", "metrics": {}}
+    merged = {**base, **fields}
+    merged.setdefault("tree", "(S " + merged["good"] + ")")  # a flat tree whose leaves are the words
+    return Item.from_dict(merged)
 
 
 def items_folder(tmp_path: Path, name: str = "set") -> Path:
@@ -64,3 +78,16 @@ def make_tiny_model(folder: Path, chat: bool = True) -> Path:
     model.save_pretrained(folder)
     fast.save_pretrained(folder)
     return folder
+
+
+def plugin_entry_point(monkeypatch, group: str, name: str, value: str) -> None:
+    """Make ``name = value`` the only entry point of ``group`` (a plugin, as an installed package declares it)."""
+    ep = metadata.EntryPoint(name=name, value=value, group=group)
+    real = metadata.entry_points
+
+    def entry_points(**kw: Any):
+        if kw.get("group") == group:
+            return metadata.EntryPoints([ep])
+        return real(**kw)
+
+    monkeypatch.setattr(metadata, "entry_points", entry_points)

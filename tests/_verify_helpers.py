@@ -32,6 +32,19 @@ def make_generated(folder: Path, depths: str = "0-2", per_depth: int = 4, seed: 
     return folder
 
 
+def make_item(good: str, tree: str, bad: str | None = None, depth: int = 0, target: list[int] | None = None,
+              controller: list[int] | None = None, item_id: str = "x"):
+    """A schema.Item with the fields the checks read; the rest as `depthkit generate` would leave them."""
+    from depthkit.schema import Item
+
+    return Item.from_dict({
+        "id": item_id, "grammar": "tiny", "construction": None, "kind": "test", "control_of": None, "depth": depth,
+        "good": good, "bad": bad, "tree": tree,
+        "regions": {"target": {"good": target, "bad": target} if target else None, "controller": controller},
+        "pair": None, "frame": "test", "metrics": {},
+    })
+
+
 def read_records(folder: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "verification.jsonl").read_text().splitlines() if line.strip()]
 
@@ -41,7 +54,7 @@ def ptb_trees(grammar_path: Path = TINY_GRAMMAR, depths: str = "0-3", per_depth:
     import nltk
 
     import depthkit
-    from depthkit.verify.grammar_parse import relabel
+    from depthkit.verify.intended import relabel
 
     g = depthkit.load_grammar(grammar_path)
     with warnings.catch_warnings():

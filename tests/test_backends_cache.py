@@ -63,3 +63,23 @@ def test_not_a_database_gives_a_clear_error(tmp_path):
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(DepthkitError, match="cannot open the call cache"):
         CallCache(bad)
+
+
+def test_cache_wrapper_sends_each_missing_request_once(tmp_path):
+    from depthkit.backends.cache import CachedBackend
+    from depthkit.backends.fake import FakeBackend
+
+    counter = tmp_path / "n.txt"
+    requests = [ScoreRequest("", "The author laughs."), ScoreRequest("", "The author laughs."), ScoreRequest("", "A.")]
+    expected = FakeBackend().score(requests)
+    with CallCache(tmp_path / "c.sqlite") as cache:
+        cached = CachedBackend(FakeBackend(count_file=str(counter)), cache)
+        assert cached.missing("score", requests) == 2
+        assert cached.score(requests) == expected
+        assert (cached.sent, cached.cached) == (2, 0) and len(counter.read_text().splitlines()) == 2
+        assert cached.score(requests) == expected
+        assert (cached.sent, cached.cached) == (2, 3) and len(counter.read_text().splitlines()) == 2
+        assert cached.missing("score", requests) == 0
+        assert cached.fingerprint() == FakeBackend().fingerprint() and cached.label == "fake"
+    with CallCache(tmp_path / "c.sqlite") as cache:  # committed: another process would find them too
+        assert CachedBackend(FakeBackend(), cache).missing("score", requests) == 0

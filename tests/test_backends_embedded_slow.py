@@ -78,11 +78,12 @@ def test_reference_pair_scores(smollm):
 def test_batched_shared_and_single_scores_agree(smollm):
     import depthkit
     from depthkit.backends.base import ScoreRequest
+    from depthkit.schema import Item
     from depthkit.tasks import minimal_pair_requests
 
     grammar = depthkit.load_grammar("object-rc")
     reqs = [r for it in depthkit.generate(grammar, depths="0-3", per_depth=4, seed=5)
-            for r in minimal_pair_requests(it.to_dict())]
+            for r in minimal_pair_requests(Item.from_dict(it.to_dict()))]
     batched = smollm.score(reqs)
     singles = [smollm.score([r])[0] for r in reqs[:8]]
     smollm.config["share_prefix"] = False

@@ -35,7 +35,7 @@ def test_accuracy_knob_makes_the_good_member_win():
     perfect = get_backend("fake", items=str(ITEMS), accuracy=1.0)
     never = get_backend("fake", items=str(ITEMS), accuracy=0.0)
     for item in items():
-        if not item["bad"]:
+        if not item.bad:
             continue
         good, bad = perfect.score(minimal_pair_requests(item))
         assert good.total > bad.total and good.total / len(good.logprobs) > bad.total / len(bad.logprobs)
@@ -47,12 +47,12 @@ def test_accuracy_knob_also_drives_prompted_answers():
     fake = get_backend("fake", items=str(ITEMS), accuracy=1.0)
     judgment, forced = make_task("judgment"), make_task("forced-choice")
     for item in items():
-        if not item["bad"]:
+        if not item.bad:
             continue
         yes, no = fake.complete(judgment.requests(item))
         assert (yes.text, no.text) == ("Yes", "No")
         (answer,) = fake.complete(forced.requests(item))
-        expected = "A" if good_first(item["id"]) else "B"
+        expected = "A" if good_first(item.id) else "B"
         assert answer.text == expected
         assert answer.choice_logprobs[expected] > answer.choice_logprobs[{"A": "B", "B": "A"}[expected]]
 
@@ -60,9 +60,9 @@ def test_accuracy_knob_also_drives_prompted_answers():
 def test_decay_lowers_accuracy_with_depth():
     fake = get_backend("fake", items=str(ITEMS), accuracy=1.0, decay=1.0)
     for item in items():
-        if item["bad"]:
+        if item.bad:
             good, bad = fake.score(minimal_pair_requests(item))
-            assert (good.total > bad.total) == (item["depth"] == 0)
+            assert (good.total > bad.total) == (item.depth == 0)
 
 
 def test_accuracy_needs_items_and_a_probability():

@@ -8,7 +8,7 @@ import pytest
 from _eval_helpers import items_folder, make_tiny_model, read_judgments
 from depthkit.backends import get_backend
 from depthkit.backends.base import Prompt, ScoreRequest
-from depthkit.backends.hf import _Tree, budget_batches, group_by_prefix
+from depthkit.backends.hf.packing import PrefixTree, budget_batches, group_by_prefix
 from depthkit.errors import DepthkitError
 from depthkit.evaluation import evaluate
 
@@ -37,21 +37,21 @@ def requests():
 
 
 def test_fast_paths_are_active_and_exact(backend):
-    assert backend._tree_ok and backend._split_head
+    assert backend.forward.tree_ok and backend.forward.split_head
     tree = backend.score(requests())
     backend.config["share_prefix"] = False
     try:
         unshared = backend.score(requests())
     finally:
         backend.config["share_prefix"] = True
-    seqs = [backend._start_ids + backend._encode(s)[0] for s in SENTENCES]
-    plain = backend._plain_logprobs(seqs, split_head=False)
+    seqs = [backend.start_ids + backend.encode(s)[0] for s in SENTENCES]
+    plain = backend.forward.plain_logprobs(seqs, split_head=False)
     for text, t, u, p in zip(SENTENCES, tree, unshared, plain):
         assert t.tokens == u.tokens
         assert max(abs(a - b) for a, b in zip(t.logprobs, u.logprobs)) < 1e-5
         assert abs(t.total - sum(p)) < 1e-4
         if text.isascii():
-            assert max(abs(a - b) for a, b in zip(t.logprobs, p[len(backend._start_ids):])) < 1e-5
+            assert max(abs(a - b) for a, b in zip(t.logprobs, p[len(backend.start_ids):])) < 1e-5
 
 
 def test_batched_and_one_by_one_agree(backend):
@@ -127,8 +127,8 @@ def test_prompt_prefix_tree_matches_plain_generation(backend):
                       ("Yes", "No"), max_tokens=4) for w in ("author", "authors", "doctor", "pilot", "senators")]
     prompts.append(Prompt(({"role": "user", "content": "Which? A: x B: y"},), ("A", "B"), max_tokens=1))
     tree = backend.complete(prompts)
-    assert backend._tree_complete is True
-    plain = backend._complete_plain(prompts, [backend.prompt_ids(p) for p in prompts])
+    assert backend.decoder.tree_ok is True
+    plain = backend.decoder.complete_plain(prompts, [backend.prompt_ids(p) for p in prompts])
     for a, b in zip(tree, plain):
         assert a.text == b.text
         assert all(abs(a.choice_logprobs[c] - b.choice_logprobs[c]) < 1e-4 for c in a.choice_logprobs)
@@ -148,7 +148,7 @@ def test_group_by_prefix():
     assert big.paths[0] == big.paths[3] and big.paths[1][:5] == big.paths[0][:5]
     assert big.positions == [0, 1, 2, 3, 4, 5, 5]
     assert len(group_by_prefix(seqs, share=False)) == 4
-    tree = _Tree.build({0: [5, 6], 1: [7]})
+    tree = PrefixTree.build({0: [5, 6], 1: [7]})
     assert tree.parents == [-1, 0, -1]
 
 
@@ -197,7 +197,7 @@ def test_eval_end_to_end_with_a_local_model(tiny, tmp_path):
 
 
 def test_thread_tuner_prefers_the_faster_and_explores_under_contention():
-    from depthkit.backends.hf import ThreadTuner
+    from depthkit.backends.hf.threads import ThreadTuner
 
     tuner = ThreadTuner((1, 2))
     assert tuner.choose() == 2  # all CPUs first
@@ -210,3 +210,27 @@ def test_thread_tuner_prefers_the_faster_and_explores_under_contention():
     tuner.rate, tuner.peak = {2: 300.0, 1: 380.0}, {2: 700.0, 1: 400.0}
     picks = [tuner.choose() for _ in range(10)]
     assert picks.count(1) >= 9  # one thread is faster now, and keeps being chosen
+
+
+@pytest.mark.parametrize("threads", [1, None])
+def test_hf_calls_leave_torch_threads_environment_and_log_level_as_found(tiny, monkeypatch, threads):
+    import os
+
+    import torch
+    import transformers
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    before, verbosity = torch.get_num_threads(), transformers.logging.get_verbosity()
+    torch.set_num_threads(3)  # neither 1 nor the CPU count: any change by the backend shows
+    transformers.logging.set_verbosity_warning()
+    try:
+        b = get_backend(f"hf:{tiny}", **({"threads": threads} if threads else {}))
+        b.score(requests())
+        b.complete([Prompt(({"role": "user", "content": "Is it? Answer Yes or No."},), ("Yes", "No"), 2)])
+        assert torch.get_num_threads() == 3
+        assert transformers.logging.get_verbosity() == transformers.logging.WARNING
+        assert "HF_HUB_OFFLINE" not in os.environ and "TRANSFORMERS_OFFLINE" not in os.environ
+    finally:
+        torch.set_num_threads(before)
+        transformers.logging.set_verbosity(verbosity)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import math
 import random
 
 import pytest
 from _openai_helpers import GREEDY, FakeOpenAIServer, fake_logprob, fake_tokenize, llama_cpp_server
 
-import depthkit.backends.openai as openai_mod
+import depthkit.backends.openai.http as openai_http
 from depthkit.backends.base import Prompt, ScoreRequest
-from depthkit.backends.openai import OpenAIBackend, _choice_logprobs, _retry_after
+from depthkit.backends.openai import OpenAIBackend
+from depthkit.backends.openai.answers import choice_logprobs
+from depthkit.backends.openai.http import retry_after
 from depthkit.errors import DepthkitError
 
 START = "<|endoftext|>"
@@ -21,7 +24,7 @@ START = "<|endoftext|>"
 def waits(monkeypatch) -> list[float]:
     """Retry waits the backend asked for (not slept)."""
     recorded: list[float] = []
-    monkeypatch.setattr(openai_mod, "_sleep", recorded.append)
+    monkeypatch.setattr(openai_http, "sleep", recorded.append)
     return recorded
 
 
@@ -105,7 +108,8 @@ def test_a_list_of_prompts_goes_in_one_request_when_the_server_takes_it():
         assert_scores(got, expected(req.context, req.continuation))
 
 
-def test_a_server_that_refuses_lists_gets_one_prompt_per_request_from_then_on(capsys):
+def test_a_server_that_refuses_lists_gets_one_prompt_per_request_from_then_on(caplog):
+    caplog.set_level(logging.INFO, logger="depthkit")
     requests = [ScoreRequest("The cat", f" sat {i}.") for i in range(10)]
     with FakeOpenAIServer(list_prompts=False) as server:
         backend = make(server, batch_prompts=4)
@@ -115,7 +119,7 @@ def test_a_server_that_refuses_lists_gets_one_prompt_per_request_from_then_on(ca
         n_lists_after = sum(isinstance(p["body"]["prompt"], list) for p in server.posts())
     assert n_lists == 1  # the first list was refused (HTTP 500) and never retried as a list
     assert n_lists_after == 1
-    assert "one prompt per request" in capsys.readouterr().err
+    assert "one prompt per request" in caplog.text
     for req, got in zip(requests, results):
         assert_scores(got, expected(req.context, req.continuation))
 
@@ -180,7 +184,7 @@ def test_scoring_without_echo_support_says_to_use_a_prompted_task():
 # retries and errors
 
 
-def test_429_is_retried_honouring_retry_after(waits):
+def test_429_is_retried_honouringretry_after(waits):
     with FakeOpenAIServer() as server:
         server.faults.extend([(429, {"Retry-After": "0.25"}), (429, {"Retry-After": "0"})])
         backend = make(server, model="fake-model", retry_backoff=5.0)
@@ -273,7 +277,7 @@ def test_bad_options_are_clear_errors():
 # prompted tasks
 
 
-def test_chat_completion_returns_text_and_choice_logprobs():
+def test_chat_completion_returns_text_andchoice_logprobs():
     prompts = [Prompt(({"role": "user", "content": f"Is sentence {i} fine?"},), ("Yes", "No")) for i in range(5)]
     with FakeOpenAIServer() as server:
         backend = make(server)
@@ -310,19 +314,19 @@ def test_completions_mode_joins_messages_and_reads_top_logprobs():
 
 def test_choice_matching_ignores_case_and_spaces_and_bounds_missing_choices():
     positions = [("\n", {"\n": -0.1}), (" Yes", {" Yes": -0.3, "yes": -3.0, " No": -1.6})]
-    got = _choice_logprobs(("Yes", "No", "Maybe"), positions)
+    got = choice_logprobs(("Yes", "No", "Maybe"), positions)
     assert got["Yes"] == pytest.approx(math.log(math.exp(-0.3) + math.exp(-3.0)))
     assert got["No"] == pytest.approx(-1.6)
     left = 1 - math.exp(-0.3) - math.exp(-3.0) - math.exp(-1.6)
     assert got["Maybe"] == pytest.approx(math.log(left))  # an upper bound: the mass the top list leaves
     assert got["Maybe"] < -3.0
-    assert _choice_logprobs(("A", "B"), [("C", {"C": -0.1})]) is None
+    assert choice_logprobs(("A", "B"), [("C", {"C": -0.1})]) is None
 
 
 def test_retry_after_accepts_seconds_and_http_dates():
-    assert _retry_after("3") == 3.0
-    assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
-    assert _retry_after("soon") is None and _retry_after(None) is None
+    assert retry_after("3") == 3.0
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    assert retry_after("soon") is None and retry_after(None) is None
 
 
 # ---------------------------------------------------------------------------------------

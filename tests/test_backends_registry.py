@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import metadata
-from typing import Any
-
 import pytest
 
-from depthkit.backends import (BUILTIN, DEFAULT_BACKEND, backend_class, get_backend, list_backends, parse_spec,
-                               registry)
+from _eval_helpers import plugin_entry_point
+from depthkit.backends import (BUILTIN, DEFAULT_BACKEND, backend_class, backend_entries, get_backend, list_backends,
+                               parse_spec)
 from depthkit.backends.base import Backend, Option, ScoreRequest, TokenScores
 from depthkit.backends.fake import FakeBackend
 from depthkit.errors import DepthkitError
@@ -43,7 +41,7 @@ def test_local_folder_without_prefix_means_hf(tmp_path):
 
 def test_openai_is_a_lazy_builtin_entry():
     assert BUILTIN["openai"] == "depthkit.backends.openai:OpenAIBackend"
-    assert "openai" in registry()
+    assert "openai" in backend_entries()
 
 
 def test_unknown_backend_lists_known_ones():
@@ -81,15 +79,7 @@ def test_fingerprint_leaves_out_secrets_and_runtime_options():
 
 
 def _fake_entry_points(monkeypatch, value: str, name: str = "plugin-test"):
-    ep = metadata.EntryPoint(name=name, value=value, group="depthkit.backends")
-    real = metadata.entry_points
-
-    def entry_points(**kw: Any):
-        if kw.get("group") == "depthkit.backends":
-            return metadata.EntryPoints([ep])
-        return real(**kw)
-
-    monkeypatch.setattr(metadata, "entry_points", entry_points)
+    plugin_entry_point(monkeypatch, "depthkit.backends", name, value)
 
 
 def test_plugin_found_through_entry_points(monkeypatch):

@@ -69,8 +69,8 @@ def test_changed_items_are_refused_then_force_starts_over(tmp_path, capsys):
 def test_pairless_items_are_refused_for_minimal_pair(tmp_path, capsys):
     folder = tmp_path / "pairless"
     folder.mkdir()
-    row = next(i for i in items() if not i["bad"])
-    (folder / "items.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    row = next(i for i in items() if not i.bad)
+    (folder / "items.jsonl").write_text(json.dumps(row.to_dict()) + "\n", encoding="utf-8")
     assert main(["eval", str(folder), "--model", "fake", "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "grammar has no `pair:`" in err and "--task judgment" in err and "Traceback" not in err

@@ -11,10 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from _eval_helpers import items, items_folder, read_judgments
 from depthkit.backends import get_backend
 from depthkit.backends.cache import request_key
 from depthkit.tasks import make_task
+
+pytestmark = pytest.mark.slow  # SIGKILLs real processes, six times
 
 TASKS = ("minimal-pair", "judgment", "forced-choice")
 DELAY = 0.4  # seconds per backend call: kills land while a call is in flight

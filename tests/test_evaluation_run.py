@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import pytest
 from _eval_helpers import items, items_folder, read_judgments
 from depthkit.backends.base import Backend, Option, TokenScores
 from depthkit.errors import DepthkitError
-from depthkit.evaluation import evaluate, limit_items
-from depthkit.tasks import Presentation
+from depthkit.evaluation import EvalConfig, evaluate, limit_items
+from depthkit.present import Presentation
+from depthkit.schema import VerificationRecord
 
 KEYS = ["item_id", "model", "task", "depth", "construction", "kind", "control_of", "correct", "verdict_by", "scores"]
 
@@ -29,11 +31,11 @@ def test_all_tasks_every_item_once_with_schema_keys(tmp_path):
     records = read_judgments(path)
     n = len(items())
     assert len(records) == 3 * n
-    assert {(r["item_id"], r["task"]) for r in records} == {(i["id"], t) for i in items()
+    assert {(r["item_id"], r["task"]) for r in records} == {(i.id, t) for i in items()
                                                             for t in ("minimal-pair", "judgment", "forced-choice")}
     assert all(list(r) == KEYS for r in records)
     # item order, task by task
-    assert [r["item_id"] for r in records[:n]] == [i["id"] for i in items()]
+    assert [r["item_id"] for r in records[:n]] == [i.id for i in items()]
     no_bad = {r["task"]: r for r in records if r["item_id"] == "handmade/d0/000"}
     assert no_bad["minimal-pair"]["correct"] is None and no_bad["forced-choice"]["correct"] is None
     assert no_bad["judgment"]["correct"] is not None and "bad_answer" not in no_bad["judgment"]["scores"]
@@ -92,9 +94,9 @@ def test_runtime_options_do_not_invalidate(tmp_path):
 
 def test_limit_keeps_first_items_per_depth_with_controls(tmp_path):
     kept = limit_items(items(), 1)
-    tests = [i for i in kept if i["kind"] == "test"]
-    assert sorted(i["depth"] for i in tests) == sorted({i["depth"] for i in items()})
-    assert all(i["control_of"] in {t["id"] for t in tests} for i in kept if i["kind"] == "control")
+    tests = [i for i in kept if i.kind == "test"]
+    assert sorted(i.depth for i in tests) == sorted({i.depth for i in items()})
+    assert all(i.control_of in {t.id for t in tests} for i in kept if i.kind == "control")
     path = run(tmp_path, limit=1)
     assert len(read_judgments(path)) == len(kept)
 
@@ -112,16 +114,20 @@ def test_verified_only_keeps_verified_items(tmp_path):
     all_items = items()
     with open(folder / "verification.jsonl", "w") as f:
         for n, item in enumerate(all_items):
-            f.write(json.dumps({"item_id": item["id"], "depth": item["depth"], "construction": item["construction"],
-                                "kind": item["kind"], "verified": n % 2 == 0, "verified_by": "test"}) + "\n")
+            not_run = {"status": "not_run", "reason": "test"}
+            record = VerificationRecord(item_id=item.id, depth=item.depth, construction=item.construction,
+                                        kind=item.kind, grammar=not_run, spacy=not_run, benepar=not_run,
+                                        verified=n % 2 == 0, verified_by="test")
+            f.write(json.dumps(record.to_dict()) + "\n")
     path = run(tmp_path, folder=folder, verified_only=True)
-    assert [r["item_id"] for r in read_judgments(path)] == [i["id"] for n, i in enumerate(all_items) if n % 2 == 0]
+    assert [r["item_id"] for r in read_judgments(path)] == [i.id for n, i in enumerate(all_items) if n % 2 == 0]
 
 
-def test_fake_accuracy_shows_in_the_summary(tmp_path, capsys):
+def test_fake_accuracy_shows_in_the_summary(tmp_path, caplog):
     folder = items_folder(tmp_path)
+    caplog.set_level(logging.INFO, logger="depthkit")
     path = run(tmp_path, folder=folder, options={"items": str(folder), "accuracy": "1", "decay": "1"})
-    line = next(x for x in capsys.readouterr().err.splitlines() if x.startswith("minimal-pair accuracy by depth: "))
+    line = next(x for x in caplog.messages if x.startswith("minimal-pair accuracy by depth: "))
     cells = re.findall(r"d(\d+) (\d\.\d\d) \((\d+)\)", line)
     judged = [r for r in read_judgments(path) if r["kind"] == "test" and r["correct"] is not None]
     # one cell per depth: accuracy over the test items with a verdict (1.0 at depth 0, then 0)
@@ -185,7 +191,7 @@ def pairless_folder(tmp_path: Path) -> Path:
     """Items of a grammar without `pair:` (bad is null), two per depth."""
     folder = tmp_path / "pairless"
     folder.mkdir()
-    base = next(i for i in items() if not i["bad"])
+    base = next(i for i in items() if not i.bad).to_dict()
     rows = [{**base, "id": f"nopair/d{d}/{n:03d}", "grammar": "nopair", "depth": d} for d in (0, 1) for n in (0, 1)]
     (folder / "items.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return folder
@@ -209,9 +215,9 @@ def test_judgment_on_good_only_items_scores_the_good_sentence(tmp_path):
         assert r["correct"] == r["scores"]["good_correct"] == (r["scores"]["good_answer"] == "Yes")
 
 
-def test_mixed_folder_warns_and_leaves_pairless_items_without_verdict(tmp_path, capsys):
+def test_mixed_folder_warns_and_leaves_pairless_items_without_verdict(tmp_path, caplog):
     records = read_judgments(run(tmp_path, tasks=("minimal-pair",)))
-    assert f"1 of {len(items())} items have no bad member" in capsys.readouterr().err
+    assert any(f"1 of {len(items())} items have no bad member" in m for m in caplog.messages)
     assert [r["correct"] for r in records if r["item_id"] == "handmade/d0/000"] == [None]
 
 
@@ -262,3 +268,44 @@ def test_out_that_cannot_be_created(tmp_path, where):
     with pytest.raises(DepthkitError) as err:
         run(tmp_path, out=out)
     assert err.value.path == out and "cannot create" in err.value.message and "--out" in err.value.fix
+
+
+def test_evaluation_items_in_memory_give_the_folder_run_judgments(tmp_path, monkeypatch):
+    tasks = ("minimal-pair", "judgment", "forced-choice")
+    on_disk = read_judgments(run(tmp_path, tasks=tasks))
+    monkeypatch.chdir(tmp_path / "run")
+    before = sorted(p.name for p in Path.cwd().iterdir())
+    judgments = evaluate(items(), "fake", tasks)
+    assert [j.to_dict() for j in judgments] == on_disk
+    assert sorted(p.name for p in Path.cwd().iterdir()) == before  # nothing written without `out`
+
+
+def test_evaluation_items_in_memory_written_when_out_is_given(tmp_path):
+    config = EvalConfig(tasks=("minimal-pair",), limit=1, progress=False)
+    judgments = evaluate(items(), "fake", out=tmp_path / "mem", config=config)
+    assert [j.to_dict() for j in judgments] == read_judgments(tmp_path / "mem" / "judgments.jsonl")
+    m = json.loads((tmp_path / "mem" / "manifest.json").read_text())["eval"]
+    assert m["status"] == "complete" and m["items"] == "(items in memory)" and m["limit"] == 1
+    folder_run = run(tmp_path, limit=1)  # the items as items.jsonl holds them: the same sha256
+    assert m["items_sha256"] == json.loads((folder_run.parent / "manifest.json").read_text())["eval"]["items_sha256"]
+    again = evaluate(items(), "fake", out=tmp_path / "mem", config=config, options={"count_file": str(tmp_path / "n")})
+    assert again == judgments and not (tmp_path / "n").exists()
+
+
+def test_evaluation_config_checks_and_keyword_settings(tmp_path):
+    with pytest.raises(DepthkitError, match="--limit must be at least 1"):
+        EvalConfig(limit=0)
+    with pytest.raises(DepthkitError, match="unknown verdict rule"):
+        EvalConfig(verdict_by="max")
+    config = EvalConfig(tasks="judgment", prompts=["a.yaml"])
+    assert config.tasks == ("judgment",) and config.prompts == (Path("a.yaml"),)
+    with pytest.raises(DepthkitError, match="needs the folder the items came from"):
+        evaluate(items(), "fake", verified_only=True)
+    with pytest.raises(DepthkitError, match="appears twice"):
+        evaluate(items() + items()[:1], "fake")
+
+
+def test_evaluation_unknown_setting_lists_the_settings(tmp_path):
+    with pytest.raises(DepthkitError, match="no setting limt") as err:
+        run(tmp_path, limt=1)
+    assert "limit" in err.value.fix

@@ -10,8 +10,9 @@ import pytest
 from nltk import Tree
 
 import depthkit
-from depthkit.generation import parse_depths, write_generated
-from depthkit.metrics import tree_metrics
+from depthkit.cli import main
+from depthkit.generation import DEFAULT_DEPTHS, Options, parse_depths, write_generated
+from depthkit.generation.metrics import tree_metrics
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +21,7 @@ def object_rc():
 
 
 def test_generation_same_seed_byte_identical_files(tmp_path):
+    """Two processes (each with its own hash seed), so no output depends on set or dict iteration order."""
     outs = []
     for run in ("a", "b"):
         out = tmp_path / run
@@ -105,12 +107,39 @@ def test_generation_parse_depths():
         parse_depths("a-b")
 
 
-def test_generation_unreachable_depth_is_clear_error(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "depthkit", "generate", "-g", "tests/data/grammars/tiny-rc.yaml",
-                           "--depths", "0-12", "--max-words", "20", "--out", str(tmp_path / "x")], capture_output=True, text=True)
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
-    assert "reachable depths: 0-" in proc.stderr
+def test_generation_unreachable_depth_is_clear_error(tmp_path, capsys, tiny_grammar_path):
+    code = main(["generate", "-g", str(tiny_grammar_path), "--depths", "0-12", "--max-words", "20",
+                 "--out", str(tmp_path / "x")])
+    stderr = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in stderr
+    assert "reachable depths: 0-" in stderr
+
+
+def test_generation_default_depths_shared_by_library_and_cli(tmp_path, capsys, tiny_grammar_path):
+    want = parse_depths(DEFAULT_DEPTHS)
+    assert Options().depths == want
+    items = depthkit.generate(tiny_grammar_path, per_depth=1)
+    assert tuple(sorted({i.depth for i in items})) == want
+    assert main(["generate", "-g", str(tiny_grammar_path), "-n", "1", "-o", str(tmp_path)]) == 0, capsys.readouterr().err
+    manifest = json.loads((tmp_path / "manifest.json").read_text())["generate"]
+    assert manifest["options"] == Options(depths=want, per_depth=1).to_manifest()
+    assert manifest["options"]["depths"] == list(want)
+
+
+def test_generation_too_few_distinct_sentences_warns(caplog, tiny_grammar_path):
+    with caplog.at_level("WARNING", logger="depthkit"):
+        items = depthkit.generate(tiny_grammar_path, depths="0", per_depth=50, extra_words=0)
+    assert len(items) < 50
+    assert f"only {len(items)} distinct sentences found at depth 0 (asked for 50)" in caplog.text
+
+
+def test_generation_new_items_over_verified_ones_warn(tmp_path, caplog, object_rc):
+    write_generated(tmp_path, object_rc, depthkit.generate(object_rc, depths="0", per_depth=2, seed=1), {})
+    (tmp_path / "verification.jsonl").write_text("")
+    with caplog.at_level("WARNING", logger="depthkit"):
+        write_generated(tmp_path, object_rc, depthkit.generate(object_rc, depths="0", per_depth=2, seed=2), {})
+    assert "had other items before; verification.jsonl there describe the old items" in caplog.text
 
 
 def test_generation_manifest_records_seed_and_hash(tmp_path, object_rc):

@@ -59,8 +59,13 @@ def test_grammar_errors_binary_file(tmp_path):
         load_grammar(path)
 
 
-def test_grammar_errors_yaml_syntax_names_line(tmp_path):
-    expect_error(tmp_path, "name: g\nembedding: [RC\nrules: |\n  S -> 'a'\n", message="YAML syntax error")
+@pytest.mark.parametrize("text, line", [
+    ("name: g\nstart: S\nembedding: [RC]\nconstruction: a: b\nrules: |\n  S -> 'a'\n", 4),
+    # an unclosed '[' on line 2 is noticed where the next key's ':' is
+    ("name: g\nembedding: [RC\nrules: |\n  S -> 'a'\n", 3),
+])
+def test_grammar_errors_yaml_syntax_names_line(tmp_path, text, line):
+    expect_error(tmp_path, text, message="YAML syntax error", line=line)
 
 
 def test_grammar_errors_unknown_key_suggests(tmp_path):
@@ -105,6 +110,20 @@ def test_grammar_errors_rule_syntax_error_names_line(tmp_path):
 
 def test_grammar_errors_feature_clash(tmp_path):
     text = HEADER + """rules: |
+  S -> NP VP
+  NP -> 'the' N[NUM=du] | 'the' N[NUM=sg] RC
+  RC -> 'that' NP V
+  VP -> 'sleeps'
+  N[NUM=sg] -> 'cat'
+  N[NUM=pl] -> 'cats'
+  V -> 'sees'
+"""
+    err = expect_error(tmp_path, text, message="feature clash: `NP -> 'the' N[NUM=du]` requires N[NUM=du]", line=6)
+    assert "rules give: N[NUM=pl]; N[NUM=sg]" in err.message
+
+
+def test_grammar_errors_value_through_variable_without_rule_derives_nothing(tmp_path):
+    text = HEADER + """rules: |
   S -> NP[NUM=du] VP
   NP[NUM=?n] -> 'the' N[NUM=?n] | 'the' N[NUM=?n] RC
   RC -> 'that' NP V
@@ -113,7 +132,8 @@ def test_grammar_errors_feature_clash(tmp_path):
   N[NUM=pl] -> 'cats'
   V -> 'sees'
 """
-    # NP[NUM=du] unifies with NP[NUM=?n] but no noun is dual: the branch is dead, so S derives nothing.
+    # Not a clash as written: NP[NUM=du] unifies with NP[NUM=?n]. The value reaches N only through
+    # the variable, and no noun is dual, so that branch is dead while grounding and S derives nothing.
     expect_error(tmp_path, text, message="derives no sentence")
 
 
@@ -187,17 +207,15 @@ def test_grammar_errors_unknown_shipped_name_suggests():
     assert "object-rc" in info.value.fix
 
 
-def test_grammar_errors_cli_prints_no_traceback(tmp_path):
-    import subprocess
-    import sys
+def test_grammar_errors_cli_prints_no_traceback(tmp_path, capsys):
+    from depthkit.cli import main
 
     path = write_grammar(tmp_path, HEADER + "rules: |\n  S -> NP[NUM=?n VP\n")
-    proc = subprocess.run([sys.executable, "-m", "depthkit", "grammar", "check", str(path)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
-    assert f"{path}:5: cannot parse rule" in proc.stderr
-    assert "fix:" in proc.stderr
+    assert main(["grammar", "check", str(path)]) == 2
+    stderr = capsys.readouterr().err
+    assert "Traceback" not in stderr
+    assert f"{path}:5: cannot parse rule" in stderr
+    assert "fix:" in stderr
 
 
 def test_grammar_errors_embedding_never_recurses(tmp_path):

@@ -2,7 +2,7 @@
 
 from nltk import Tree
 
-from depthkit.metrics import center_embedding, embedding_depth, frazier_scores, tree_metrics, yngve_depths
+from depthkit.generation.metrics import center_embedding, embedding_depth, frazier_scores, tree_metrics, yngve_depths
 
 CENTER2 = Tree.fromstring(
     "(S (NP (Det the) (N author) (RC (Comp that) (NP (Det the) (N senators) (RC (Comp that) (NP (Det the) (N pilot)) "

@@ -11,10 +11,10 @@ def test_pairs_flip_at_phrase_changes_only_the_verb():
     items = depthkit.generate(GRAMMARS / "vp-flip.yaml", depths="0-2", per_depth=6, seed=4)
     for item in items:
         good, bad = item.good.split(), item.bad.split()
-        s, e = item.regions["target"]["good"]
+        s, e = item.regions.target.good
         diff = [i for i, (a, b) in enumerate(zip(good, bad)) if a != b]
         assert len(diff) == 1 and diff[0] == s  # the verb heads the flipped VP
-        assert e > s and item.pair["good_value"] != item.pair["bad_value"]
+        assert e > s and item.pair.good_value != item.pair.bad_value
 
 
 def test_pairs_twins_follow_lexicon_positions():
@@ -30,12 +30,12 @@ def test_pairs_twins_follow_lexicon_positions():
 
 def test_pairs_grammar_without_pair_has_null_bad():
     items = depthkit.generate(GRAMMARS / "tiny-weighted.yaml", depths="0-1", per_depth=3, seed=1)
-    assert all(i.bad is None and i.pair is None and i.regions["target"] is None for i in items)
+    assert all(i.bad is None and i.pair is None and i.regions.target is None for i in items)
 
 
 def test_pairs_innermost_clause_target_in_complements():
     items = depthkit.generate(GRAMMARS / "tiny-clauses.yaml", depths="2", per_depth=4, seed=1)
     for item in items:
         words = item.good.split()
-        s, _ = item.regions["target"]["good"]
+        s, _ = item.regions.target.good
         assert s == len(words) - 1 and words[s] in ("sleeps", "sleep")

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nltk import Tree
 
-from depthkit.derivation import Node
 from depthkit.errors import DepthkitError
-from depthkit.grammar import list_grammar_files, load_grammar
-from depthkit.metrics import embedding_depth
-from depthkit.sampling import DepthTable, build_table
+from depthkit.generation.derivation import Node
+from depthkit.generation.metrics import embedding_depth
+from depthkit.generation.sampling import DepthTable, build_table
+from depthkit.grammar import compile_grammar, list_grammar_files, load_grammar
 
 GRAMMARS = Path(__file__).parent / "data" / "grammars"
 
@@ -49,7 +49,7 @@ def enumerate_derivations(compiled, state, max_len):
 
 @pytest.mark.parametrize("name", ["tiny-rc", "tiny-weighted", "tiny-clauses"])
 def test_sampling_counts_match_enumeration(name):
-    compiled = load_grammar(GRAMMARS / f"{name}.yaml").compiled
+    compiled = compile_grammar(load_grammar(GRAMMARS / f"{name}.yaml"))
     max_len = 9
     table = DepthTable(compiled, max_depth=3, max_words=max_len)
     expected: dict[tuple[int, int], float] = Counter()
@@ -73,7 +73,7 @@ def _chi_square_ok(observed: Counter, expected_probs: dict, n: int) -> bool:
 
 
 def test_sampling_uniform_over_derivations():
-    compiled = load_grammar(GRAMMARS / "tiny-rc.yaml").compiled
+    compiled = compile_grammar(load_grammar(GRAMMARS / "tiny-rc.yaml"))
     table = DepthTable(compiled, max_depth=1, max_words=7, weighted=False)
     rng = random.Random(7)
     n = 3200
@@ -83,7 +83,7 @@ def test_sampling_uniform_over_derivations():
 
 
 def test_sampling_weighted_follows_rule_weights():
-    compiled = load_grammar(GRAMMARS / "tiny-weighted.yaml").compiled
+    compiled = compile_grammar(load_grammar(GRAMMARS / "tiny-weighted.yaml"))
     table = DepthTable(compiled, max_depth=2, max_words=7)
     depth, length = 1, 5
     expected = Counter()
@@ -97,7 +97,7 @@ def test_sampling_weighted_follows_rule_weights():
 
 
 def test_sampling_unreachable_depth_names_reachable_ones():
-    compiled = load_grammar(GRAMMARS / "tiny-rc.yaml").compiled
+    compiled = compile_grammar(load_grammar(GRAMMARS / "tiny-rc.yaml"))
     with pytest.raises(DepthkitError) as info:
         build_table(compiled, 9, max_words=20)
     assert "reachable depths: 0-4" in info.value.message
@@ -108,7 +108,7 @@ _TABLES: dict[str, DepthTable] = {}
 
 def _shipped_table(path: Path) -> DepthTable:
     if path.stem not in _TABLES:
-        _TABLES[path.stem] = build_table(load_grammar(path).compiled, 5)
+        _TABLES[path.stem] = build_table(compile_grammar(load_grammar(path)), 5)
     return _TABLES[path.stem]
 
 

@@ -4,8 +4,12 @@ import json
 
 import pytest
 
-from depthkit.errors import DepthkitError
-from depthkit.store import JsonlAppender, load_items, read_jsonl, repair_truncated_tail, update_manifest, write_jsonl
+from depthkit.errors import DepthkitError, InputError
+from depthkit.schema import GenerateSection, VerifySection
+from depthkit.store import JsonlAppender, read_items, read_jsonl, repair_truncated_tail, save_section, write_jsonl
+
+ITEM = {"id": "a", "grammar": "g", "construction": None, "kind": "test", "control_of": None, "depth": 0,
+        "good": "x", "bad": None, "tree": "(S x)", "regions": {}, "pair": None, "frame": "f", "metrics": {}}
 
 
 def test_store_roundtrip(tmp_path):
@@ -32,10 +36,11 @@ def test_store_truncated_tail_repaired_for_appending(tmp_path):
     assert [r["a"] for r in read_jsonl(path)] == [1, 2, 3]
 
 
-def test_store_load_items_requires_fields(tmp_path):
-    (tmp_path / "items.jsonl").write_text('{"id": "a", "good": "x"}\n')
-    with pytest.raises(DepthkitError, match="no 'depth' field"):
-        load_items(tmp_path)
+def test_store_read_items_requires_fields(tmp_path):
+    write_jsonl(tmp_path / "items.jsonl", [ITEM, {k: v for k, v in ITEM.items() if k != "depth"}])
+    with pytest.raises(InputError, match="no 'depth' field") as info:
+        read_items(tmp_path)
+    assert info.value.line == 2 and info.value.field == "depth"
 
 
 def test_store_missing_and_binary_files(tmp_path):
@@ -47,6 +52,9 @@ def test_store_missing_and_binary_files(tmp_path):
 
 
 def test_store_manifest_sections_merge(tmp_path):
-    update_manifest(tmp_path, "generate", {"seed": 1})
-    update_manifest(tmp_path, "verify", {"parsers": ["spacy"]})
-    assert json.loads((tmp_path / "manifest.json").read_text()) == {"generate": {"seed": 1}, "verify": {"parsers": ["spacy"]}}
+    generate = GenerateSection(grammar="g", grammar_path="g.yaml", grammar_sha256="0" * 64, options={"seed": 1}, n_items=2)
+    verify = VerifySection(parsers={"spacy": "en_core_web_sm"})
+    save_section(tmp_path, "generate", generate)
+    save_section(tmp_path, "verify", verify)
+    assert json.loads((tmp_path / "manifest.json").read_text()) == {"generate": generate.to_dict(),
+                                                                     "verify": verify.to_dict()}

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from _eval_helpers import items
+from _eval_helpers import items, make_item
 from depthkit.backends.base import ScoreRequest, TokenScores
 from depthkit.backends.fake import FakeBackend
 from depthkit.errors import DepthkitError
-from depthkit.tasks import Presentation, judge_minimal_pair, make_task, minimal_pair_requests, render
+from depthkit.present import Presentation, render
+from depthkit.tasks import judge_minimal_pair, make_task, minimal_pair_requests
 
-ITEM = {"id": "t/d1/000", "depth": 1, "construction": "c", "kind": "test", "control_of": None,
-        "good": "the doctor that the boys know smiles", "bad": "the doctor that the boys know smile",
-        "regions": {"target": {"good": [6, 7], "bad": [6, 7]}, "critical": {"good": [6, 7], "bad": [6, 7]}}}
+FIELDS = {"id": "t/d1/000", "depth": 1, "construction": "c", "kind": "test", "control_of": None,
+          "good": "the doctor that the boys know smiles", "bad": "the doctor that the boys know smile",
+          "regions": {"target": {"good": [6, 7], "bad": [6, 7]}, "critical": {"good": [6, 7], "bad": [6, 7]}}}
+ITEM = make_item(**FIELDS)
 
 
 def scores_for(text: str, values: list[float]) -> TokenScores:
@@ -30,7 +32,7 @@ def test_requests_are_whole_sentences_under_the_same_conditions():
 
 
 def test_item_without_bad_member_gets_no_verdict():
-    item = {**ITEM, "bad": None, "regions": {"target": None, "critical": None}}
+    item = make_item(**{**FIELDS, "bad": None, "regions": {"target": None, "critical": None}})
     (req,) = minimal_pair_requests(item)
     correct, by, scores = judge_minimal_pair(item, FakeBackend().score([req]))
     assert correct is None and by is None and "good_sum" in scores and "bad_sum" not in scores
@@ -40,8 +42,8 @@ def test_item_without_bad_member_gets_no_verdict():
 def test_verdict_rules_and_recorded_scores(rule):
     p = Presentation(capitalize=False)
     # shared prefix identical; good wins on every score
-    good = scores_for(ITEM["good"], [-1, -1, -1, -1, -1, -1, -2, -10])
-    bad = scores_for(ITEM["bad"], [-1, -1, -1, -1, -1, -1, -3, -9.5])
+    good = scores_for(ITEM.good, [-1, -1, -1, -1, -1, -1, -2, -10])
+    bad = scores_for(ITEM.bad, [-1, -1, -1, -1, -1, -1, -3, -9.5])
     correct, by, s = judge_minimal_pair(ITEM, [good, bad], p, rule)
     assert by == rule
     assert s["good_sum"] == -18 and s["bad_sum"] == -18.5
@@ -54,19 +56,19 @@ def test_verdict_rules_and_recorded_scores(rule):
 
 
 def test_critical_region_differs_from_sum_when_the_tail_is_not_shared():
-    item = {**ITEM, "regions": {"target": {"good": [6, 7], "bad": [6, 7]},
-                                "critical": {"good": [6, 7], "bad": [6, 7]}}}
-    good = scores_for(item["good"], [-1, -1, -1, -1, -1, -9, -2, -1])  # an odd prefix does not count
-    bad = scores_for(item["bad"], [-1, -1, -1, -1, -1, -1, -3, -1])
+    item = make_item(**{**FIELDS, "regions": {"target": {"good": [6, 7], "bad": [6, 7]},
+                                              "critical": {"good": [6, 7], "bad": [6, 7]}}})
+    good = scores_for(item.good, [-1, -1, -1, -1, -1, -9, -2, -1])  # an odd prefix does not count
+    bad = scores_for(item.bad, [-1, -1, -1, -1, -1, -1, -3, -1])
     p = Presentation(capitalize=False)
     assert judge_minimal_pair(item, [good, bad], p, "critical")[0] is True
     assert judge_minimal_pair(item, [good, bad], p, "sum")[0] is False
 
 
 def test_ties_are_not_correct_and_missing_critical_falls_back_to_sum():
-    item = {**ITEM, "regions": {"target": None, "critical": None}}
-    same = scores_for(item["good"], [-1] * 8)
-    correct, by, _ = judge_minimal_pair(item, [same, scores_for(item["bad"], [-1] * 8)],
+    item = make_item(**{**FIELDS, "regions": {"target": None, "critical": None}})
+    same = scores_for(item.good, [-1] * 8)
+    correct, by, _ = judge_minimal_pair(item, [same, scores_for(item.bad, [-1] * 8)],
                                         Presentation(capitalize=False), "critical")
     assert correct is False and by == "sum"
 
@@ -74,10 +76,10 @@ def test_ties_are_not_correct_and_missing_critical_falls_back_to_sum():
 def test_task_record_has_the_schema_keys():
     task = make_task("minimal-pair")
     item = items()[0]
-    record = task.judge(item, FakeBackend().score(task.requests(item)), "fake")
+    record = task.judge(item, FakeBackend().score(task.requests(item)), "fake").to_dict()
     assert list(record) == ["item_id", "model", "task", "depth", "construction", "kind", "control_of", "correct",
                             "verdict_by", "scores"]
-    assert record["item_id"] == item["id"] and record["model"] == "fake" and record["task"] == "minimal-pair"
+    assert record["item_id"] == item.id and record["model"] == "fake" and record["task"] == "minimal-pair"
     for key in ("good_sum", "bad_sum", "good_mean", "bad_mean", "good_critical", "bad_critical"):
         assert isinstance(record["scores"][key], float)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from _eval_helpers import DATA, items
+from _eval_helpers import DATA, items, make_item
 from depthkit.backends.base import Completion
 from depthkit.errors import DepthkitError
 from depthkit.tasks import (PROMPT_DIR, good_first, judge_forced_choice, judge_judgment, load_prompt, make_task,
                             parse_prompt, read_answer)
 
-PAIR = {"id": "x/d0/000", "depth": 0, "construction": "c", "kind": "test", "control_of": None,
-        "good": "the author laughs", "bad": "the author laugh", "regions": {}}
+PAIR = make_item(id="x/d0/000", depth=0, construction="c", kind="test", control_of=None, good="the author laughs",
+                 bad="the author laugh", regions={})
 
 
 def test_shipped_prompts_load():
@@ -43,7 +43,7 @@ def test_judgment_needs_both_members_right():
 
 def test_judgment_of_a_good_only_item_is_the_good_answer():
     task = make_task("judgment")
-    item = {**PAIR, "bad": None}
+    item = PAIR.model_copy(update={"bad": None})
     (request,) = task.requests(item)
     assert "The author laughs." in request.messages[-1]["content"]
     yes, no = Completion("Yes", {"Yes": -0.1, "No": -2.0}), Completion("No", {"Yes": -3.0, "No": -0.2})
@@ -61,24 +61,24 @@ def test_logprobs_beat_text_when_both_exist():
 
 def test_forced_choice_order_is_counterbalanced_and_deterministic():
     task = make_task("forced-choice")
-    firsts = [good_first(item["id"]) for item in items()]
+    firsts = [good_first(item.id) for item in items()]
     assert 0 < sum(firsts) < len(firsts)
-    assert firsts == [good_first(item["id"]) for item in items()]
-    assert [good_first(i["id"], seed=1) for i in items()] != firsts or len(firsts) < 4
+    assert firsts == [good_first(item.id) for item in items()]
+    assert [good_first(i.id, seed=1) for i in items()] != firsts or len(firsts) < 4
     for item in items():
-        if not item["bad"]:
+        if not item.bad:
             assert task.requests(item) == []
             continue
         (prompt,) = task.requests(item)
         text = prompt.messages[-1]["content"]
         a_line = next(line for line in text.splitlines() if line.startswith("A: "))
-        good_text = item["good"][0].upper() + item["good"][1:] + "."
-        assert (a_line == f"A: {good_text}") == good_first(item["id"])
+        good_text = item.good[0].upper() + item.good[1:] + "."
+        assert (a_line == f"A: {good_text}") == good_first(item.id)
 
 
 def test_forced_choice_verdict():
     prompt = make_task("forced-choice").prompt
-    label = "A" if good_first(PAIR["id"]) else "B"
+    label = "A" if good_first(PAIR.id) else "B"
     other = "B" if label == "A" else "A"
     assert judge_forced_choice(PAIR, [Completion(label)], prompt)[:2] == (True, "text")
     correct, by, s = judge_forced_choice(PAIR, [Completion("?", {label: -2.0, other: -0.1})], prompt)

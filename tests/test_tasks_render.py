@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from depthkit.backends.base import TokenScores
 from depthkit.backends.fake import FakeBackend, fake_tokens
-from depthkit.tasks import Presentation, render, word_scores
+from depthkit.present import Presentation, render
+from depthkit.tasks import word_scores
 
 words = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyzé", min_size=1, max_size=12), min_size=1, max_size=12)
 

@@ -6,10 +6,11 @@ import pytest
 from nltk import Tree
 
 import depthkit
-from depthkit.verify.benepar_parse import analyse, bracket_scores, brackets, depth_labels, label_depth
-from depthkit.verify.grammar_parse import intended_structure
+from depthkit.verify.benepar_check import analyse, depth_labels
+from depthkit.verify.brackets import bracket_scores, brackets, label_depth
+from depthkit.verify.intended import intended_structure
 
-from _verify_helpers import AMBIGUOUS_GRAMMAR, TINY_GRAMMAR
+from _verify_helpers import AMBIGUOUS_GRAMMAR, TINY_GRAMMAR, make_item
 
 T = Tree.fromstring
 GOLD = T("(S (NP (DT the) (NN doctor) (SBAR (WHNP that) (NP (DT the) (NN pilots)) (VBP admire))) (VP (VBZ laughs)))")
@@ -76,9 +77,7 @@ def tiny():
 
 
 def _intended(grammar, good, tree, depth, target=None, controller=None):
-    item = {"id": "x", "depth": depth, "good": good, "tree": tree,
-            "regions": {"target": {"good": target, "bad": target} if target else None, "controller": controller}}
-    return intended_structure(item, T(tree), grammar)
+    return intended_structure(make_item(good, tree, depth=depth, target=target, controller=controller), grammar)
 
 
 def test_analyse_recovers_split_and_depth_for_the_right_tree(tiny):
@@ -89,11 +88,11 @@ def test_analyse_recovers_split_and_depth_for_the_right_tree(tiny):
     assert labels == frozenset({"SBAR"}) and why is None
     good = T("(TOP (S (NP (NP (DT the) (NN doctor)) (SBAR (WHNP (WDT that)) (S (NP (DT the) (NNS pilots)) (VP (VBP admire))))) (VP (VBZ laughs))))")
     rec = analyse(good, intended, labels, why)
-    assert rec["status"] == "ok" and rec["split_ok"] and rec["depth_ok"] and rec["measured_depth"] == 1
-    assert 0 < rec["labeled_f1"] < 1  # PTB adds NP-over-NP, S and WHNP brackets the grammar tree does not have
+    assert rec.status == "ok" and rec.split_ok and rec.depth_ok and rec.measured_depth == 1
+    assert 0 < rec.labeled_f1 < 1  # PTB adds NP-over-NP, S and WHNP brackets the grammar tree does not have
     flat = T("(TOP (S (NP (DT the) (NN doctor)) (S (WHNP that) (NP (DT the) (NNS pilots)) (VBP admire) (VBZ laughs))))")
     rec = analyse(flat, intended, labels, why)
-    assert rec["status"] == "failed" and rec["split_ok"] is False and rec["depth_ok"] is False
+    assert rec.status == "failed" and rec.split_ok is False and rec.depth_ok is False
 
 
 def test_depth_is_compared_only_when_the_embedding_label_is_a_ptb_label():

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from depthkit.cli import main
 
 from _verify_helpers import make_generated
 
-RUN_CLI = "import sys; from depthkit.cli import main; sys.exit(main(sys.argv[1:]))"
 
-
-def test_missing_folder_is_an_error_without_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-c", RUN_CLI, "verify", str(tmp_path / "no-such-set")],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
-    assert "error:" in proc.stderr and "folder not found" in proc.stderr and "no-such-set" in proc.stderr
+def test_missing_folder_is_an_error_without_traceback(tmp_path, capsys):
+    assert main(["verify", str(tmp_path / "no-such-set")]) == 2
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "Traceback" not in out
+    assert "error:" in err and "folder not found" in err and "no-such-set" in err
 
 
 def test_no_folder_and_no_download_is_an_error(capsys):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from nltk import Tree
 
 import depthkit
-from depthkit.verify.grammar_parse import intended_structure
-from depthkit.verify.spacy_parse import analyse, clause_depth, presented, word_parse
+from depthkit.verify.intended import intended_structure
+from depthkit.present import render
+from depthkit.verify.spacy_check import analyse, clause_depth, word_parse
 
-from _verify_helpers import AMBIGUOUS_GRAMMAR, TINY_GRAMMAR
+from _verify_helpers import AMBIGUOUS_GRAMMAR, TINY_GRAMMAR, make_item
 
 spacy = pytest.importorskip("spacy")
 from spacy.tokens import Doc  # noqa: E402
@@ -29,9 +29,7 @@ def _doc(words, heads, deps, spaces=None):
 
 
 def _intended(grammar, good, tree, depth, target=None, controller=None):
-    item = {"id": "x", "depth": depth, "good": good, "tree": tree,
-            "regions": {"target": {"good": target, "bad": target} if target else None, "controller": controller}}
-    return intended_structure(item, Tree.fromstring(tree), grammar)
+    return intended_structure(make_item(good, tree, depth=depth, target=target, controller=controller), grammar)
 
 
 def test_the_intended_parse_passes_every_check(tiny):
@@ -39,11 +37,11 @@ def test_the_intended_parse_passes_every_check(tiny):
     # the doctor [that the pilots admire] laughs: doctor <-nsubj- laughs; admire -relcl-> doctor
     doc = _doc(words, heads=[1, 6, 5, 4, 5, 1, 6], deps=["det", "nsubj", "dobj", "det", "nsubj", "relcl", "ROOT"])
     rec = analyse(word_parse(doc, tuple(words)), _intended(tiny, RC1_WORDS, RC1, 1, [6, 7], [1, 2]))
-    assert rec["status"] == "ok"
-    assert rec["root_ok"] and rec["subject_ok"] and rec["depth_ok"]
-    assert rec["measured_depth"] == 1 and rec["root"] == [6] and rec["subject"] == 1 and rec["aligned"]
+    assert rec.status == "ok"
+    assert rec.root_ok and rec.subject_ok and rec.depth_ok
+    assert rec.measured_depth == 1 and rec.root == [6] and rec.subject == 1 and rec.aligned
     # |0-1| + |1-6| + |2-5| + |3-4| + |4-5| + |5-1| = 1+5+3+1+1+4
-    assert rec["dep_length_total"] == 15 and rec["dep_length_max"] == 5
+    assert rec.dep_length_total == 15 and rec.dep_length_max == 5
 
 
 def test_wrong_root_and_subject_fail_and_say_which(tiny):
@@ -51,9 +49,9 @@ def test_wrong_root_and_subject_fail_and_say_which(tiny):
     # the typical failure: the first noun becomes the root and the last verb an object
     doc = _doc(words, heads=[1, 1, 5, 4, 5, 1, 5], deps=["det", "ROOT", "mark", "det", "nsubj", "relcl", "dobj"])
     rec = analyse(word_parse(doc, tuple(words)), _intended(tiny, RC1_WORDS, RC1, 1, [6, 7], [1, 2]))
-    assert rec["status"] == "failed"
-    assert rec["root_ok"] is False and rec["subject_ok"] is False
-    assert rec["depth_ok"] is True  # the clause count alone can be right while the structure is wrong
+    assert rec.status == "failed"
+    assert rec.root_ok is False and rec.subject_ok is False
+    assert rec.depth_ok is True  # the clause count alone can be right while the structure is wrong
 
 
 def test_a_sentence_split_into_two_roots_has_no_correct_root(tiny):
@@ -61,8 +59,8 @@ def test_a_sentence_split_into_two_roots_has_no_correct_root(tiny):
     doc = _doc(words, heads=[1, 5, 5, 4, 5, 5, 6], deps=["det", "nsubj", "dobj", "det", "nsubj", "ROOT", "ROOT"],
                spaces=[True] * 5 + [False, False])
     rec = analyse(word_parse(doc, tuple(words)), _intended(tiny, RC1_WORDS, RC1, 1, [6, 7], [1, 2]))
-    assert rec["root"] == [5, 6] and rec["root_ok"] is False
-    assert "2 roots" in rec["reason"]
+    assert rec.root == [5, 6] and rec.root_ok is False
+    assert "2 roots" in rec.reason
 
 
 def test_tokens_split_inside_a_word_are_collapsed_onto_the_word():
@@ -75,7 +73,7 @@ def test_tokens_split_inside_a_word_are_collapsed_onto_the_word():
 
 
 def test_a_presentation_period_is_not_a_word():
-    text = presented(["the", "doctor", "laughs"])
+    text = render(["the", "doctor", "laughs"]).text
     assert text == "The doctor laughs."
     doc = _doc(["The", "doctor", "laughs", "."], heads=[1, 2, 2, 2], deps=["det", "nsubj", "ROOT", "punct"],
                spaces=[True, True, False, False])
@@ -97,13 +95,13 @@ def test_an_unpaired_pp_item_is_judged_on_its_root_alone():
     intended = _intended(g, " ".join(words), tree, 1)
     deps = ["det", "nsubj", "ROOT", "det", "dobj", "prep", "det", "pobj"]
     rec = analyse(word_parse(_doc(words, [1, 2, 2, 4, 2, 4, 7, 5], deps), tuple(words)), intended)
-    assert rec["status"] == "ok" and rec["root_ok"] is True
-    assert rec["subject_ok"] is None and rec["depth_ok"] is None
-    assert rec["measured_depth"] == 0  # measured and kept, but not compared: PP depth is not clause depth
-    assert "PP" in rec["reason"]
+    assert rec.status == "ok" and rec.root_ok is True
+    assert rec.subject_ok is None and rec.depth_ok is None
+    assert rec.measured_depth == 0  # measured and kept, but not compared: PP depth is not clause depth
+    assert "PP" in rec.reason
     wrong = analyse(word_parse(_doc(words, [1, 1, 1, 4, 2, 4, 7, 5], ["det", "ROOT", "acl"] + deps[3:]), tuple(words)),
                     intended)
-    assert wrong["status"] == "failed" and wrong["root_ok"] is False
+    assert wrong.status == "failed" and wrong.root_ok is False
 
 
 def test_no_check_applies_when_nothing_is_known_to_compare():
@@ -114,4 +112,4 @@ def test_no_check_applies_when_nothing_is_known_to_compare():
     words = "the pilot sees the author".split()
     doc = _doc(words, [1, 2, 2, 4, 2], ["det", "nsubj", "ROOT", "det", "dobj"])
     rec = analyse(word_parse(doc, tuple(words)), _intended(g, " ".join(words), tree, 0))
-    assert rec["status"] == "not_run" and rec["reason"].startswith("no spaCy check applies")
+    assert rec.status == "not_run" and rec.reason.startswith("no spaCy check applies")

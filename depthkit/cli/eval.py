@@ -12,13 +12,13 @@ from . import app
 
 def parse_options(pairs: list[str] | None) -> dict[str, str]:
     """``["threads=2", "start_token=<|endoftext|>"]`` -> dict (values stay text; the backend converts)."""
-    from ..errors import DepthkitError
+    from ..errors import UsageError
 
     out: dict[str, str] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise DepthkitError(f"--option {pair!r} is not KEY=VALUE",
+            raise UsageError(f"--option {pair!r} is not KEY=VALUE",
                                 fix="e.g. --option threads=2 (`depthkit models list` shows each backend's options)")
         out[key.strip()] = value
     return out
@@ -47,11 +47,11 @@ def eval_command(
 
     Prints the path of OUT/judgments.jsonl; progress and a per-depth accuracy summary go to stderr.
     """
-    from ..evaluation import evaluate
-    from ..tasks import Presentation
+    from ..evaluation import EvalConfig, evaluate
+    from ..present import Presentation
 
-    path = evaluate(folder, model, task, out, options=parse_options(option), batch_size=batch_size,
-                    verified_only=verified_only, limit=limit, cache=cache, prompts=prompt,
-                    presentation=Presentation(capitalize=capitalize, period=period), verdict_by=verdict_by,
-                    seed=seed, force=force, progress=not quiet)
-    typer.echo(str(path))
+    config = EvalConfig(tasks=tuple(task), options=parse_options(option), batch_size=batch_size,
+                        verified_only=verified_only, limit=limit, cache=cache, prompts=tuple(prompt),
+                        presentation=Presentation(capitalize=capitalize, period=period), verdict_by=verdict_by,
+                        seed=seed, force=force, progress=not quiet)
+    typer.echo(str(evaluate(folder, model, out=out, config=config)))

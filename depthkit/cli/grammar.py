@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from ..grammar import list_grammar_files, load_grammar
+from ..grammar.facts import format_facts, grammar_facts
 from . import app
 
 grammar_app = typer.Typer(help="Check and list grammar files.", no_args_is_help=True)
@@ -21,9 +23,6 @@ def check(
     as_json: bool = typer.Option(False, "--json", help="Print the facts as JSON."),
 ) -> None:
     """Validate a grammar and print its facts: productive, reachable depths, derivations per depth and length."""
-    from ..grammar_facts import grammar_facts, format_facts
-    from ..grammar import load_grammar
-
     grammar = load_grammar(file)
     facts = grammar_facts(grammar, max_depth=max_depth, max_words=max_words or grammar.max_words or 30)
     typer.echo(json.dumps(facts, indent=2) if as_json else format_facts(facts))
@@ -32,8 +31,6 @@ def check(
 @grammar_app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """List the shipped grammars."""
-    from ..grammar import list_grammar_files, load_grammar
-
     rows = []
     for path in list_grammar_files():
         g = load_grammar(path)

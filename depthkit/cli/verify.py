@@ -33,19 +33,20 @@ def verify(
     Writes FOLDER/verification.jsonl (resumable: run again after an interruption),
     FOLDER/verification_summary.csv/.json and the manifest's verify section; prints the summary.
     """
-    from ..errors import DepthkitError
-    from ..store import log
+    from ..errors import UsageError
+    from ..logs import logger
 
     if download_benepar:
-        from ..verify.benepar_parse import DEFAULT_MODEL, download_benepar as fetch
+        from ..verify.benepar_check import DEFAULT_MODEL, download_benepar as fetch
 
-        log(f"downloading {DEFAULT_MODEL} with benepar.download: this needs internet access (kitaev.com, github.com)")
-        log(f"{DEFAULT_MODEL} installed at {fetch(DEFAULT_MODEL)}")
+        logger.info(f"downloading {DEFAULT_MODEL} with benepar.download: this needs internet access "
+                    "(kitaev.com, github.com)")
+        logger.info(f"{DEFAULT_MODEL} installed at {fetch(DEFAULT_MODEL)}")
         if folder is None:
             return
     if folder is None:
-        raise DepthkitError("no folder given", fix="depthkit verify generated/NAME (the folder `depthkit generate` wrote)")
-    from ..verify.runner import format_summary, verify_folder
+        raise UsageError("no folder given", fix="depthkit verify generated/NAME (the folder `depthkit generate` wrote)")
+    from ..verify import format_summary, verify_folder
 
     skip = [name for name, off in (("spacy", no_spacy), ("benepar", no_benepar), ("grammar", no_grammar)) if off]
     summary = verify_folder(folder, grammar=grammar, spacy_model=spacy_model, benepar_model=benepar_model, skip=skip,

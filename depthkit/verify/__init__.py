@@ -7,22 +7,28 @@ dependency parse and benepar's constituency parse. Notebook API::
     summary = verify_folder("generated/object-rc")
     ids = load_verified_ids("generated/object-rc")
 
-Heavy parsers (spaCy, torch, benepar) load only when a run needs them.
+Modules: ``intended`` (what the generator meant) · ``chart_parse`` · ``spacy_check`` · ``brackets``
+(a small evalb) · ``benepar_check`` · ``verdict`` (the rule) · ``summary`` · ``records`` (reading
+verification.jsonl) · ``runner`` (:func:`verify_folder`). The public names load on first use, so
+``from depthkit.verify import load_verified_ids`` does not import nltk, spaCy, torch or benepar.
 """
 
 from __future__ import annotations
 
-__all__ = ["verify_folder", "load_verified_ids", "load_verification", "format_summary", "download_benepar",
-           "RULE"]
+import importlib
+from typing import Any
+
+_HOME = {"verify_folder": "runner", "load_verified_ids": "records", "load_verification": "records",
+         "format_summary": "summary", "RULE": "verdict", "download_benepar": "benepar_check"}
+
+__all__ = list(_HOME)
 
 
-def __getattr__(name: str):  # lazy, so `import depthkit.verify` stays cheap
-    if name in ("verify_folder", "load_verified_ids", "load_verification", "format_summary", "RULE"):
-        from . import runner
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-        return getattr(runner, name)
-    if name == "download_benepar":
-        from .benepar_parse import download_benepar
 
-        return download_benepar
-    raise AttributeError(name)
+def __dir__() -> list[str]:  # tab completion shows the lazy names too
+    return sorted(set(globals()) | set(__all__))

@@ -1,336 +1,36 @@
 """`depthkit verify` orchestration: read items, run the three checks in batches, append records,
 resume after an interruption, and summarise per parser x construction x depth.
 
-Files (in the folder `depthkit generate` wrote): ``verification.jsonl`` (append-only, one record
-per item), ``verification_summary.csv`` / ``.json``, and the ``verify`` section of
-``manifest.json``. ``items.jsonl`` is only read.
+Files (in the folder `depthkit generate` wrote): ``verification.jsonl`` (append-only, one
+:class:`~depthkit.schema.VerificationRecord` per item), ``verification_summary.csv`` / ``.json``, and
+the ``verify`` section of ``manifest.json`` (:class:`~depthkit.schema.VerifySection`). ``items.jsonl``
+is only read.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterator
+from typing import Any, Collection, Iterator
 
-from nltk import Tree
-
-from ..errors import DepthkitError
+from ..errors import DepthkitError, InputError, StaleOutputError, UsageError
 from ..grammar import Grammar, load_grammar
-from ..store import (ITEMS_FILE, VERIFICATION_FILE, JsonlAppender, log, package_versions,
-                     read_jsonl, read_manifest, sha256_file, update_manifest, write_text_atomic)
-from . import benepar_parse, spacy_parse
-from .grammar_parse import GrammarChecker, intended_structure
+from ..present import RAW, Presentation
+from ..schema import BeneparCheck, GenerateSection, GrammarCheck, Item, SpacyCheck, VerifySection
+from ..logs import logger
+from ..store import (VERIFICATION_FILE, JsonlAppender, load_manifest, package_versions, read_items,
+                     resolve_items_folder, save_section, sha256_file)
+from . import benepar_check, spacy_check
+from .chart_parse import GrammarChecker
+from .intended import Intended, intended_structure
+from .records import read_verification
+from .summary import SUMMARY_CSV, SUMMARY_JSON, summary_rows, write_summary
+from .verdict import PARSERS, RULE, make_record
 
 SECTION = "verify"
-SUMMARY_CSV = "verification_summary.csv"
-SUMMARY_JSON = "verification_summary.json"
-PARSERS = ("grammar", "spacy", "benepar")
-RULE = ("verified = grammar ok (good parses, exactly one structure, which is the intended tree; bad rejected "
-        "when there is a bad) AND spacy ok (matrix verb is the root and the controller its subject, where "
-        "these apply; otherwise the clause depth) AND, only when benepar ran, benepar ok (subject/predicate "
-        "split and clause depth recovered); not_run grammar/spacy and benepar errors never count as passed")
-MODEL_FACT_KEYS = ("model_version", "model_name", "components", "label_count")
-SUMMARY_COLUMNS = ("parser", "construction", "kind", "depth", "n", "checked", "recovered", "share", "not_run",
-                   "errors", "root_ok", "subject_ok", "depth_ok", "split_ok", "mean_measured_depth", "labeled_f1",
-                   "unlabeled_f1", "ambiguous", "bad_rejected")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One item of items.jsonl with the line it came from and its parsed tree."""
-
-    line: int
-    item: dict[str, Any]
-    tree: Tree
-
-
-# --------------------------------------------------------------------------------------------
-# Input
-
-
-def read_items(path: Path) -> list[Entry]:
-    """Items with their line numbers; anything malformed is an error naming the line."""
-    raw = path.read_bytes()
-    lines = [n for n, text in enumerate(raw.split(b"\n"), start=1) if text.strip()]
-    fix = "items.jsonl must be written by `depthkit generate` (see docs/schema.md); regenerate it or delete that line"
-    entries: list[Entry] = []
-    seen: dict[str, int] = {}
-    for line, item in zip(lines, read_jsonl(path)):
-        for key, kind in (("id", str), ("depth", int), ("good", str), ("tree", str)):
-            if not isinstance(item.get(key), kind) or isinstance(item.get(key), bool):
-                what = "has no" if key not in item else "has a malformed"
-                raise DepthkitError(f"item on line {line} {what} '{key}' field", path=path, line=line, fix=fix)
-        if item["id"] in seen:
-            raise DepthkitError(f"item id '{item['id']}' on line {line} already appeared on line {seen[item['id']]}",
-                                path=path, line=line, fix="item ids must be unique; regenerate the items")
-        seen[item["id"]] = line
-        try:
-            tree = Tree.fromstring(item["tree"])
-        except ValueError as exc:
-            raise DepthkitError(f"item on line {line}: its tree does not parse ({exc})", path=path, line=line,
-                                fix=fix) from None
-        if tree.leaves() != item["good"].split(" "):
-            raise DepthkitError(f"item on line {line}: the leaves of its tree are not the words of 'good'",
-                                path=path, line=line, fix=fix)
-        bad_region = _bad_region(item.get("regions"), len(tree.leaves()))
-        if bad_region:
-            raise DepthkitError(f"item on line {line}: regions.{bad_region} is not a word span of 'good'",
-                                path=path, line=line, fix=fix)
-        entries.append(Entry(line, item, tree))
-    return entries
-
-
-def _bad_region(regions: Any, n_words: int) -> str | None:
-    """The name of a region that is not a [start, end) span inside the sentence, if any."""
-    if regions is None:
-        return None
-    if not isinstance(regions, dict):
-        return "(not an object)"
-    target = regions.get("target")
-    spans = {"target.good": target.get("good") if isinstance(target, dict) else target,
-             "controller": regions.get("controller")}
-    for name, span in spans.items():
-        if span is None:
-            continue
-        if not (isinstance(span, list) and len(span) == 2 and all(isinstance(v, int) for v in span)
-                and 0 <= span[0] < span[1] <= n_words):
-            return name
-    return None
-
-
-def resolve_grammars(entries: list[Entry], manifest: dict[str, Any], override: str | Path | None,
-                     items_path: Path) -> tuple[dict[str, Grammar], list[str]]:
-    """The grammar behind each grammar name in the items, and notes (e.g. the file changed since generation)."""
-    gen = manifest.get("generate") or {}
-    names = list(dict.fromkeys(e.item.get("grammar") or gen.get("grammar") for e in entries))
-    chosen = load_grammar(override) if override else None
-    if chosen is not None and len(names) > 1 and chosen.name not in names:
-        raise DepthkitError(f"these items come from several grammars ({', '.join(map(str, names))}); "
-                            f"--grammar gave '{chosen.name}', which is none of them", path=items_path,
-                            fix="drop --grammar, or give the file of one of those grammars")
-    out: dict[str, Grammar] = {}
-    notes: list[str] = []
-    for name in names:
-        if chosen is not None and (len(names) == 1 or chosen.name == name):
-            out[name] = chosen
-            if name and chosen.name != name:
-                notes.append(f"items name grammar '{name}' but --grammar gave '{chosen.name}'")
-            continue
-        if not name:
-            raise DepthkitError("items name no grammar and the manifest has no generate.grammar", path=items_path,
-                                fix="pass the grammar that made them with --grammar")
-        path = gen.get("grammar_path") if gen.get("grammar") == name else None
-        try:
-            out[name] = load_grammar(path if path and Path(path).exists() else name)
-        except DepthkitError as exc:
-            if path and Path(path).exists():
-                raise
-            raise DepthkitError(f"cannot find grammar '{name}' that made these items ({exc.message})",
-                                path=items_path, fix="pass the grammar file with --grammar") from None
-        sha = gen.get("grammar_sha256") if gen.get("grammar") == name else None
-        if sha and out[name].sha256 != sha:
-            notes.append(f"grammar '{name}' ({out[name].path}) changed since the items were generated; "
-                         "grammar checks use the current file")
-    return out, notes
-
-
-# --------------------------------------------------------------------------------------------
-# Records
-
-
-def decide(grammar: dict[str, Any], spacy: dict[str, Any], benepar: dict[str, Any]) -> tuple[bool, str]:
-    """The overall verdict and the rule (or the failing checks) that decided it; see RULE."""
-    used, failed = [], []
-    if grammar.get("status") == "ok":
-        used.append("grammar unambiguous")
-    else:
-        failed.append("grammar " + _why_grammar(grammar))
-    if spacy.get("status") == "ok":
-        parts = [k for k in ("root", "subject") if spacy.get(f"{k}_ok") is True] or ["depth"]
-        used.append("spacy " + "+".join(parts))
-    else:
-        parts = [k for k in ("root", "subject", "depth") if spacy.get(f"{k}_ok") is False]
-        failed.append(f"spacy {spacy.get('status')}" + (f" ({'+'.join(parts)})" if parts else ""))
-    if benepar.get("status") == "ok":
-        parts = [k for k in ("split", "depth") if benepar.get(f"{k}_ok") is True]
-        used.append("benepar " + "+".join(parts))
-    elif benepar.get("status") != "not_run":
-        parts = [k for k in ("split", "depth") if benepar.get(f"{k}_ok") is False]
-        failed.append(f"benepar {benepar.get('status')}" + (f" ({'+'.join(parts)})" if parts else ""))
-    if failed:
-        return False, "not verified: " + ", ".join(failed)
-    return True, " and ".join(used)
-
-
-def _why_grammar(g: dict[str, Any]) -> str:
-    if g.get("status") != "failed":
-        return str(g.get("status"))
-    if not g.get("in_language"):
-        return "failed (good not in the language)"
-    if g.get("ambiguous"):
-        return f"failed (ambiguous: {g.get('n_parses')} parses)"
-    if g.get("bad_rejected") is False:
-        return "failed (bad also parses)"
-    return "failed (intended tree not found)"
-
-
-def make_record(item: dict[str, Any], grammar: dict[str, Any], spacy: dict[str, Any],
-                benepar: dict[str, Any]) -> dict[str, Any]:
-    verified, verified_by = decide(grammar, spacy, benepar)
-    return {"item_id": item["id"], "depth": item["depth"], "construction": item.get("construction"),
-            "kind": item.get("kind", "test"), "grammar": grammar, "spacy": spacy, "benepar": benepar,
-            "verified": verified, "verified_by": verified_by}
-
-
-# --------------------------------------------------------------------------------------------
-# Summary
-
-
-def _share(values: list[Any]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return round(sum(1 for v in vals if v) / len(vals), 4) if vals else None
-
-
-def _mean(values: list[Any]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return round(sum(vals) / len(vals), 4) if vals else None
-
-
-def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per parser x construction x kind x depth: share of checked items whose structure was recovered."""
-    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = defaultdict(list)
-    for r in records:
-        groups[(str(r.get("construction")), str(r.get("kind")), int(r.get("depth", 0)))].append(r)
-    order = sorted(groups, key=lambda k: (k[0], k[1] != "test", k[1], k[2]))
-    rows = []
-    for parser in (*PARSERS, "verified"):
-        for construction, kind, depth in order:
-            recs = groups[(construction, kind, depth)]
-            row: dict[str, Any] = {c: None for c in SUMMARY_COLUMNS}
-            row.update(parser=parser, construction=construction, kind=kind, depth=depth, n=len(recs))
-            if parser == "verified":
-                row.update(checked=len(recs), recovered=sum(1 for r in recs if r.get("verified") is True),
-                           not_run=0, errors=0)
-            else:
-                parts = [r.get(parser) or {} for r in recs]
-                statuses = [p.get("status") for p in parts]
-                row.update(checked=sum(1 for s in statuses if s in ("ok", "failed", "error")),
-                           recovered=statuses.count("ok"), not_run=statuses.count("not_run"),
-                           errors=statuses.count("error"))
-                if parser == "grammar":
-                    row.update(ambiguous=sum(1 for p in parts if p.get("ambiguous")),
-                               bad_rejected=_share([p.get("bad_rejected") for p in parts]))
-                if parser in ("spacy", "benepar"):
-                    row.update(depth_ok=_share([p.get("depth_ok") for p in parts]),
-                               mean_measured_depth=_mean([p.get("measured_depth") for p in parts]))
-                if parser == "spacy":
-                    row.update(root_ok=_share([p.get("root_ok") for p in parts]),
-                               subject_ok=_share([p.get("subject_ok") for p in parts]))
-                if parser == "benepar":
-                    row.update(split_ok=_share([p.get("split_ok") for p in parts]),
-                               labeled_f1=_mean([p.get("labeled_f1") for p in parts]),
-                               unlabeled_f1=_mean([p.get("unlabeled_f1") for p in parts]))
-            row["share"] = round(row["recovered"] / row["checked"], 4) if row["checked"] else None
-            rows.append(row)
-    return rows
-
-
-def format_summary(summary: dict[str, Any]) -> str:
-    """The summary as a plain-text table: one block per construction, depths as columns."""
-    out = io.StringIO()
-    p = lambda text="": print(text, file=out)  # noqa: E731
-    p(f"verification of {summary['folder']}: {summary['records']} of {summary['items']} items checked, "
-      f"{summary['verified']} verified" + ("" if summary["complete"] else " (INCOMPLETE: run again to finish)"))
-    for name, info in summary["parsers"].items():
-        state = "ran" if info.get("ran") else "NOT RUN"
-        detail = info.get("model") or info.get("parser") or ""
-        p(f"  {name:<8} {state}" + (f"  {detail}" if detail else "") + (f"  ({info['reason']})" if info.get("reason") else ""))
-    rows = summary["rows"]
-    lines = [("n", "grammar", "n"), ("grammar", "grammar", "share"), ("  ambiguous", "grammar", "ambiguous"),
-             ("spacy", "spacy", "share"), ("  root", "spacy", "root_ok"), ("  subject", "spacy", "subject_ok"),
-             ("  depth", "spacy", "depth_ok"), ("benepar", "benepar", "share"), ("  split", "benepar", "split_ok"),
-             ("  depth", "benepar", "depth_ok"), ("  F1 lab", "benepar", "labeled_f1"),
-             ("  F1 unlab", "benepar", "unlabeled_f1"), ("verified", "verified", "share")]
-    for construction in dict.fromkeys(r["construction"] for r in rows):
-        for kind in dict.fromkeys(r["kind"] for r in rows if r["construction"] == construction):
-            sel = [r for r in rows if r["construction"] == construction and r["kind"] == kind]
-            depths = list(dict.fromkeys(r["depth"] for r in sel))
-            cell = {(r["parser"], r["depth"]): r for r in sel}
-            p()
-            p(f"{construction} [{kind}] - share of items whose structure was recovered")
-            p(f"{'depth':<11}" + "".join(f"{d:>7}" for d in depths))
-            for label, parser, key in lines:
-                vals = []
-                for d in depths:
-                    r = cell.get((parser, d), {})
-                    v = r.get(key)
-                    if key == "share" and parser != "verified" and r.get("checked") == 0:
-                        vals.append("n/r")
-                    elif v is None:
-                        vals.append("-")
-                    elif isinstance(v, float):
-                        vals.append(f"{v:.2f}")
-                    else:
-                        vals.append(str(v))
-                if parser == "benepar" and label.startswith("  ") and all(v == "-" for v in vals):
-                    continue
-                p(f"{label:<11}" + "".join(f"{v:>7}" for v in vals))
-    if summary.get("notes"):
-        p()
-        for note in summary["notes"]:
-            p(f"note: {note}")
-    p("(n/r = not run; - = check does not apply; parser failure with depth is a finding about the parser)")
-    return out.getvalue().rstrip("\n")
-
-
-def write_summary(folder: Path, summary: dict[str, Any]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    for row in summary["rows"]:
-        writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in SUMMARY_COLUMNS})
-    write_text_atomic(folder / SUMMARY_CSV, buf.getvalue())
-    write_text_atomic(folder / SUMMARY_JSON, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-
-
-# --------------------------------------------------------------------------------------------
-# The run
-
-
-def _batches(entries: list[Entry], size: int) -> Iterator[list[Entry]]:
-    for i in range(0, len(entries), size):
-        yield entries[i:i + size]
-
-
-def _read_records(path: Path) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    if path.exists():
-        for rec in read_jsonl(path, allow_truncated_tail=True):
-            if isinstance(rec.get("item_id"), str):
-                out.setdefault(rec["item_id"], rec)
-    return out
-
-
-def _resolve_folder(folder: str | Path) -> tuple[Path, Path]:
-    folder = Path(folder)
-    if folder.is_file() and folder.name == ITEMS_FILE:
-        folder = folder.parent
-    if not folder.exists():
-        raise DepthkitError("folder not found", path=folder,
-                            fix="give the folder `depthkit generate` wrote, e.g. generated/object-rc")
-    if not folder.is_dir():
-        raise DepthkitError("not a folder", path=folder, fix="give the folder that holds items.jsonl")
-    items_path = folder / ITEMS_FILE
-    if not items_path.exists():
-        raise DepthkitError(f"no {ITEMS_FILE} in this folder", path=folder,
-                            fix="run `depthkit generate --out FOLDER` first, or give the folder it wrote")
-    return folder, items_path
+MODEL_FACT_KEYS = ("model_version", "model_name", "components", "label_count")  # measured when a model loads
 
 
 def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spacy_model: str | None = None,
@@ -341,123 +41,133 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
 
     Resumes: items already in ``verification.jsonl`` are skipped unless ``force``. ``skip`` may
     name "grammar", "spacy", "benepar"; skipped or unavailable parsers are recorded as not_run.
-    ``torch_threads`` is set while benepar runs (None: leave torch's setting alone).
+    ``present``: parse the sentences as ``depthkit eval`` presents them (:mod:`depthkit.present`).
+
+    Process-wide state: while benepar checks items, torch's global thread count is ``torch_threads``
+    (None or 0: torch's setting is left alone); the caller's count is restored when the run ends,
+    also on an error or Ctrl-C. ``HF_HUB_OFFLINE`` is set only while the benepar model loads.
     """
     unknown = set(skip) - set(PARSERS)
     if unknown:
-        raise DepthkitError(f"unknown parser(s) to skip: {', '.join(sorted(unknown))}",
-                            fix=f"choose from {', '.join(PARSERS)}")
+        raise UsageError(f"unknown parser(s) to skip: {', '.join(sorted(unknown))}",
+                         fix=f"choose from {', '.join(PARSERS)}")
     if batch_size < 1 or max_parses < 1:
-        raise DepthkitError("--batch-size and --max-parses must be at least 1", fix="e.g. --batch-size 64")
-    folder, items_path = _resolve_folder(folder)
-    entries = read_items(items_path)
-    manifest = read_manifest(folder)
-    grammars, notes = resolve_grammars(entries, manifest, grammar, items_path)
+        raise UsageError("--batch-size and --max-parses must be at least 1", fix="e.g. --batch-size 64")
+    folder, items_path = resolve_items_folder(folder)
+    items = read_items(items_path)
+    manifest = load_manifest(folder)
+    grammars, notes = resolve_grammars(items, manifest.generate, grammar, items_path)
     for note in notes:
-        log(f"warning: {note}")
-    gen = manifest.get("generate") or {}
-
-    def gname(e: Entry) -> str:
-        return e.item.get("grammar") or gen.get("grammar")
-
-    # Which parsers run, and why not.
-    if "spacy" in skip:
-        spacy_name, spacy_reason = None, "skipped (--no-spacy)"
-    else:
-        spacy_name, spacy_reason = spacy_parse.resolve_spacy_model(spacy_model)
-    if "benepar" in skip:
-        choice = benepar_parse.BeneparChoice(None, "skipped", "skipped (--no-benepar)")
-    else:
-        choice = benepar_parse.resolve_benepar_model(benepar_model)
-    grammar_reason = "skipped (--no-grammar)" if "grammar" in skip else None
-    settings = {
-        "items_sha256": sha256_file(items_path),
-        "grammars": {n: g.sha256 for n, g in grammars.items()},
-        "run_grammar": grammar_reason is None,
-        "spacy_model": spacy_name,
-        "benepar_model": choice.path,
-        "max_parses": max_parses,
-        "present": present,
-    }
+        logger.warning(f"warning: {note}")
+    plan = _plan(skip, grammars, manifest.generate, spacy_model=spacy_model, benepar_model=benepar_model,
+                 max_parses=max_parses, batch_size=batch_size, present=present, torch_threads=torch_threads)
+    settings = _settings(plan, sha256_file(items_path))
 
     out_path = folder / VERIFICATION_FILE
-    previous = manifest.get(SECTION) or {}
+    previous = manifest.verify
     if force:
         for name in (VERIFICATION_FILE, SUMMARY_CSV, SUMMARY_JSON):
             (folder / name).unlink(missing_ok=True)
-        previous = {}
-    done = _read_records(out_path)
-    ids = {e.item["id"] for e in entries}
-    done = {k: v for k, v in done.items() if k in ids}
-    if done and previous.get("settings") and previous["settings"] != settings:
-        changed = sorted(k for k in settings if previous["settings"].get(k) != settings[k])
-        raise DepthkitError(f"{VERIFICATION_FILE} was made with different settings ({', '.join(changed)} changed)",
-                            path=out_path, fix="run again with --force to verify from scratch, or use the earlier settings")
-    if done and not previous.get("settings"):
-        log(f"warning: {out_path} has no recorded settings; resuming it as is (use --force to start over)")
-    todo = [e for e in entries if e.item["id"] not in done]
-    log(f"verify: {len(todo)} of {len(entries)} items to check"
-        + (f" ({len(done)} already in {VERIFICATION_FILE})" if done else ""))
-    if choice.path is None:
-        notes.append(f"benepar not run: {choice.reason}; its checks are recorded as not_run and never count as passed")
-        if "benepar" not in skip:
-            log(f"benepar: NOT RUN - {choice.reason}.\n  to enable it: {benepar_parse.GET_MODEL_FIX}")
-    if spacy_name is None:
-        notes.append(f"spaCy not run: {spacy_reason}; no item can be verified without it")
-        log(f"spaCy: NOT RUN - {spacy_reason}")
+        previous = None
+    ids = {item.id for item in items}
+    done = {k: v for k, v in read_verification(out_path).items() if k in ids}
+    if done and previous is not None and previous.settings and previous.settings != settings:
+        changed = sorted(k for k in settings if previous.settings.get(k) != settings[k])
+        raise StaleOutputError(f"{VERIFICATION_FILE} was made with different settings ({', '.join(changed)} changed)",
+                               path=out_path,
+                               fix="run again with --force to verify from scratch, or use the earlier settings")
+    if done and (previous is None or not previous.settings):
+        logger.warning(f"warning: {out_path} has no recorded settings; resuming it as is (use --force to start over)")
+    todo = [item for item in items if item.id not in done]
+    logger.info(f"verify: {len(todo)} of {len(items)} items to check"
+                + (f" ({len(done)} already in {VERIFICATION_FILE})" if done else ""))
+    notes += _not_run_notes(plan, skip)
 
-    parsers_info: dict[str, Any] = {
-        "grammar": {"ran": grammar_reason is None, "parser": "nltk.parse.FeatureChartParser",
-                    "max_parses": max_parses, "reason": grammar_reason,
-                    "grammars": {n: {"path": g.path, "sha256": g.sha256} for n, g in grammars.items()}},
-        "spacy": {"ran": spacy_name is not None, "model": spacy_name, "reason": spacy_reason, "present": present,
-                  "clause_deps": sorted(spacy_parse.CLAUSE_DEPS), "excluded": list(spacy_parse.EXCLUDE)},
-        "benepar": {"ran": choice.path is not None, "model": choice.path, "source": choice.source,
-                    "reason": choice.reason, "present": present},
-    }
-    if not todo:  # nothing to load this time: keep the model facts the earlier run measured
-        for name, info in (previous.get("parsers") or {}).items():
+    parsers_info = _parsers_info(plan, grammars)
+    if not todo and previous is not None:  # nothing to load this time: keep the model facts the earlier run measured
+        for name, info in previous.parsers.items():
             if name in parsers_info:
                 parsers_info[name].update({k: info[k] for k in MODEL_FACT_KEYS if k in info})
-    facts = {"complete": False, "rule": RULE, "settings": settings, "parsers": parsers_info, "notes": notes}
-    update_manifest(folder, SECTION, facts)
+    facts = dict(rule=RULE, settings=settings, parsers=parsers_info, notes=notes)
+    save_section(folder, SECTION, VerifySection(complete=False, **facts))
 
-    timing: dict[str, float] = {"grammar_seconds": 0.0, "spacy_seconds": 0.0, "benepar_seconds": 0.0}
+    timing: dict[str, Any] = {"grammar_seconds": 0.0, "spacy_seconds": 0.0, "benepar_seconds": 0.0}
     started = time.perf_counter()
     if todo:
-        plan = _Plan(grammars=grammars, grammar_of=gname, grammar_reason=grammar_reason, spacy_name=spacy_name,
-                     spacy_reason=spacy_reason, benepar=choice, max_parses=max_parses, batch_size=batch_size,
-                     present=present, torch_threads=torch_threads)
         timing.update(_run(todo, plan, out_path, parsers_info, progress))
     elapsed = time.perf_counter() - started
 
-    records_by_id = _read_records(out_path)
-    records = [records_by_id[e.item["id"]] for e in entries if e.item["id"] in records_by_id]
-    complete = len(records) == len(entries)
-    summary = {
-        "folder": str(folder),
-        "items": len(entries),
-        "records": len(records),
-        "verified": sum(1 for r in records if r.get("verified") is True),
-        "complete": complete,
-        "rule": RULE,
-        "parsers": parsers_info,
-        "notes": notes,
-        "rows": summary_rows(records),
-    }
+    records_by_id = read_verification(out_path)
+    records = [records_by_id[item.id] for item in items if item.id in records_by_id]
+    complete = len(records) == len(items)
+    n_verified = sum(1 for r in records if r.verified)
+    summary = {"folder": str(folder), "items": len(items), "records": len(records), "verified": n_verified,
+               "complete": complete, "rule": RULE, "parsers": parsers_info, "notes": notes,
+               "rows": summary_rows(records)}
     write_summary(folder, summary)
     # items/s over the checking loop (parsers loaded); seconds includes loading them
     check = timing.get("check_seconds") or 0.0
     timing.update(items=len(todo), seconds=round(elapsed, 3),
                   items_per_second=round(len(todo) / check, 2) if todo and check > 0 else None)
-    update_manifest(folder, SECTION, {
-        **facts, "complete": complete, "n_items": len(entries), "n_records": len(records),
-        "n_verified": summary["verified"], "timing": {k: (round(v, 3) if isinstance(v, float) else v)
-                                                      for k, v in timing.items()},
-        "files": [VERIFICATION_FILE, SUMMARY_CSV, SUMMARY_JSON],
-        "versions": package_versions(("depthkit", "nltk", "spacy", "benepar", "torch", "transformers")),
-    })
+    save_section(folder, SECTION, VerifySection(
+        complete=complete, n_items=len(items), n_records=len(records), n_verified=n_verified,
+        timing={k: (round(v, 3) if isinstance(v, float) else v) for k, v in timing.items()},
+        files=[VERIFICATION_FILE, SUMMARY_CSV, SUMMARY_JSON],
+        versions=package_versions(("depthkit", "nltk", "spacy", "benepar", "torch", "transformers")), **facts))
     return summary
+
+
+# --------------------------------------------------------------------------------------------
+# Grammars
+
+
+def resolve_grammars(items: list[Item], generated: GenerateSection | None, override: str | Path | None,
+                     items_path: Path) -> tuple[dict[str, Grammar], list[str]]:
+    """The grammar behind each grammar name in the items, and notes (e.g. the file changed since generation).
+
+    ``generated`` is the manifest's ``generate`` section: the grammar file recorded there is preferred
+    to the shipped grammar of the same name.
+    """
+    names = list(dict.fromkeys(_grammar_name(item, generated) for item in items))
+    chosen = load_grammar(override) if override else None
+    if chosen is not None and len(names) > 1 and chosen.name not in names:
+        raise UsageError(f"these items come from several grammars ({', '.join(map(str, names))}); "
+                         f"--grammar gave '{chosen.name}', which is none of them", path=items_path,
+                         fix="drop --grammar, or give the file of one of those grammars")
+    out: dict[str, Grammar] = {}
+    notes: list[str] = []
+    for name in names:
+        if chosen is not None and (len(names) == 1 or chosen.name == name):
+            out[name] = chosen
+            if name and chosen.name != name:
+                notes.append(f"items name grammar '{name}' but --grammar gave '{chosen.name}'")
+            continue
+        if not name:
+            raise InputError("items name no grammar and the manifest has no generate.grammar", path=items_path,
+                             field="grammar", fix="pass the grammar that made them with --grammar")
+        recorded = generated is not None and generated.grammar == name
+        path = generated.grammar_path if recorded else None
+        try:
+            out[name] = load_grammar(path if path and Path(path).exists() else name)
+        except DepthkitError as exc:
+            if path and Path(path).exists():
+                raise
+            raise InputError(f"cannot find grammar '{name}' that made these items ({exc.message})",
+                             path=items_path, field="grammar", fix="pass the grammar file with --grammar") from None
+        sha = generated.grammar_sha256 if recorded else None
+        if sha and out[name].sha256 != sha:
+            notes.append(f"grammar '{name}' ({out[name].path}) changed since the items were generated; "
+                         "grammar checks use the current file")
+    return out, notes
+
+
+def _grammar_name(item: Item, generated: GenerateSection | None) -> str | None:
+    """The grammar an item names, else the one the manifest records."""
+    return item.grammar or (generated.grammar if generated is not None else None)
+
+
+# --------------------------------------------------------------------------------------------
+# The plan: which parsers run (and why not), with which options
 
 
 @dataclass(frozen=True)
@@ -465,18 +175,95 @@ class _Plan:
     """What a run checks with: grammars, parsers (None + reason when one does not run), options."""
 
     grammars: dict[str, Grammar]
-    grammar_of: Callable[[Entry], str]
-    grammar_reason: str | None
+    generated: GenerateSection | None
+    grammar_reason: str | None  # None: the chart parse runs
     spacy_name: str | None
     spacy_reason: str | None
-    benepar: benepar_parse.BeneparChoice
+    benepar: benepar_check.BeneparChoice
     max_parses: int
     batch_size: int
     present: bool
     torch_threads: int | None
 
+    @property
+    def presentation(self) -> Presentation:
+        """``--present``: what ``depthkit eval`` shows a model; else the words exactly as stored."""
+        return Presentation() if self.present else RAW
 
-def _run(todo: list[Entry], plan: _Plan, out_path: Path, parsers_info: dict[str, Any],
+    def grammar_name(self, item: Item) -> str:
+        """The key of ``item``'s grammar in :attr:`grammars` (the name the items give it)."""
+        return _grammar_name(item, self.generated)
+
+
+def _plan(skip: Collection[str], grammars: dict[str, Grammar], generated: GenerateSection | None, *,
+          spacy_model: str | None, benepar_model: str | Path | None, max_parses: int, batch_size: int,
+          present: bool, torch_threads: int | None) -> _Plan:
+    if "spacy" in skip:
+        spacy_name, spacy_reason = None, "skipped (--no-spacy)"
+    else:
+        spacy_name, spacy_reason = spacy_check.resolve_spacy_model(spacy_model)
+    if "benepar" in skip:
+        choice = benepar_check.BeneparChoice(None, "skipped", "skipped (--no-benepar)")
+    else:
+        choice = benepar_check.resolve_benepar_model(benepar_model)
+    return _Plan(grammars=grammars, generated=generated,
+                 grammar_reason="skipped (--no-grammar)" if "grammar" in skip else None,
+                 spacy_name=spacy_name, spacy_reason=spacy_reason, benepar=choice, max_parses=max_parses,
+                 batch_size=batch_size, present=present, torch_threads=torch_threads)
+
+
+def _settings(plan: _Plan, items_sha256: str) -> dict[str, Any]:
+    """What the records depend on: a resumed run must have the same (else ``force`` starts over)."""
+    return {
+        "items_sha256": items_sha256,
+        "grammars": {n: g.sha256 for n, g in plan.grammars.items()},
+        "run_grammar": plan.grammar_reason is None,
+        "spacy_model": plan.spacy_name,
+        "benepar_model": plan.benepar.path,
+        "max_parses": plan.max_parses,
+        "present": plan.present,
+    }
+
+
+def _not_run_notes(plan: _Plan, skip: Collection[str]) -> list[str]:
+    """Notes for the summary about parsers that do not run (and messages when they were not skipped on purpose)."""
+    notes = []
+    if plan.benepar.path is None:
+        notes.append(f"benepar not run: {plan.benepar.reason}; its checks are recorded as not_run and never count "
+                     "as passed")
+        if "benepar" not in skip:
+            logger.warning(f"benepar: NOT RUN - {plan.benepar.reason}.\n  to enable it: {benepar_check.GET_MODEL_FIX}")
+    if plan.spacy_name is None:
+        notes.append(f"spaCy not run: {plan.spacy_reason}; no item can be verified without it")
+        logger.warning(f"spaCy: NOT RUN - {plan.spacy_reason}")
+    return notes
+
+
+def _parsers_info(plan: _Plan, grammars: dict[str, Grammar]) -> dict[str, dict[str, Any]]:
+    """The manifest's and the summary's facts about each parser (model facts are added when one loads)."""
+    choice = plan.benepar
+    return {
+        "grammar": {"ran": plan.grammar_reason is None, "parser": "nltk.parse.FeatureChartParser",
+                    "max_parses": plan.max_parses, "reason": plan.grammar_reason,
+                    "grammars": {n: {"path": g.path, "sha256": g.sha256} for n, g in grammars.items()}},
+        "spacy": {"ran": plan.spacy_name is not None, "model": plan.spacy_name, "reason": plan.spacy_reason,
+                  "present": plan.present, "clause_deps": sorted(spacy_check.CLAUSE_DEPS),
+                  "excluded": list(spacy_check.EXCLUDE)},
+        "benepar": {"ran": choice.path is not None, "model": choice.path, "source": choice.source,
+                    "reason": choice.reason, "present": plan.present},
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The checking loop
+
+
+def _batches(items: list[Item], size: int) -> Iterator[list[Item]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, Any],
          progress: bool) -> dict[str, float]:
     """Check ``todo`` in batches, appending one record per item as soon as its batch is done.
 
@@ -484,108 +271,60 @@ def _run(todo: list[Entry], plan: _Plan, out_path: Path, parsers_info: dict[str,
     """
     from tqdm import tqdm
 
-    grammars, gname, choice = plan.grammars, plan.grammar_of, plan.benepar
-    grammar_reason, spacy_reason = plan.grammar_reason, plan.spacy_reason
-
     timing = {"grammar_seconds": 0.0, "spacy_seconds": 0.0, "benepar_seconds": 0.0}
     spacy_checker = benepar_checker = None
     if plan.spacy_name is not None:
         t = time.perf_counter()
-        nlp = spacy_parse.load_spacy(plan.spacy_name)
+        nlp = spacy_check.load_spacy(plan.spacy_name)
         timing["spacy_load_seconds"] = time.perf_counter() - t
-        parsers_info["spacy"].update(model_name=f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",
-                                     model_version=nlp.meta.get("version"), components=list(nlp.pipe_names))
-        spacy_checker = spacy_parse.SpacyChecker(nlp, present=plan.present, batch_size=plan.batch_size)
-    threads = None
-    if choice.path is not None:
+        parsers_info["spacy"].update(spacy_check.model_facts(nlp))
+        spacy_checker = spacy_check.SpacyChecker(nlp, plan.presentation, batch_size=plan.batch_size)
+    threads = None  # torch's thread count while the loop runs (benepar only)
+    if plan.benepar.path is not None:
         t = time.perf_counter()
-        parser = benepar_parse.load_benepar(choice.path)
+        parser = benepar_check.load_benepar(plan.benepar.path)
         timing["benepar_load_seconds"] = time.perf_counter() - t
-        labels = parser._parser.config.get("label_vocab", {}) if hasattr(parser, "_parser") else {}
-        parsers_info["benepar"].update(model_version=_benepar_model_version(choice.path), label_count=len(labels))
-        benepar_checker = benepar_parse.BeneparChecker(parser, present=plan.present)
+        parsers_info["benepar"].update(benepar_check.model_facts(parser, plan.benepar.path))
+        benepar_checker = benepar_check.BeneparChecker(parser, plan.presentation)
         if plan.torch_threads:
-            import torch
-
-            # Measured here: with spaCy in the process, or simply a busy machine, 2 torch threads
-            # made benepar 30-66x slower than 1.
-            threads = torch.get_num_threads()
-            torch.set_num_threads(plan.torch_threads)
-            parsers_info["benepar"]["torch_threads"] = plan.torch_threads
-    checkers = {n: GrammarChecker(g, plan.max_parses) for n, g in grammars.items()} if grammar_reason is None else {}
-    depth_labels = {n: benepar_parse.depth_labels(g) for n, g in grammars.items()}
+            threads = plan.torch_threads
+            parsers_info["benepar"]["torch_threads"] = threads
+    grammar_checkers = ({n: GrammarChecker(g, plan.max_parses) for n, g in plan.grammars.items()}
+                        if plan.grammar_reason is None else {})
+    depth_labels = {n: benepar_check.depth_labels(g) for n, g in plan.grammars.items()}
     bar = tqdm(total=len(todo), desc="verify", unit="item", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     loop_started = time.perf_counter()
     try:
-        with JsonlAppender(out_path) as appender:
+        with benepar_check.torch_threads(threads), JsonlAppender(out_path) as appender:
             for chunk in _batches(todo, plan.batch_size):
-                intended = [intended_structure(e.item, e.tree, grammars[gname(e)]) for e in chunk]
+                intended = [intended_structure(item, plan.grammars[plan.grammar_name(item)]) for item in chunk]
                 t = time.perf_counter()
-                g_recs = []
-                for e, i in zip(chunk, intended):
-                    if grammar_reason is not None:
-                        g_recs.append({"status": "not_run", "reason": grammar_reason})
-                        continue
-                    try:
-                        g_recs.append(checkers[gname(e)].check(e.item, i))
-                    except Exception as exc:  # noqa: BLE001 - one item's failure stays with that item
-                        g_recs.append({"status": "error", "reason": f"{exc.__class__.__name__}: {exc}"})
+                g_recs = [_grammar_check(grammar_checkers, plan, item, i) for item, i in zip(chunk, intended)]
                 timing["grammar_seconds"] += time.perf_counter() - t
                 t = time.perf_counter()
                 s_recs = (spacy_checker.check_batch(intended) if spacy_checker is not None
-                          else [spacy_parse.not_run(spacy_reason or "not run")] * len(chunk))
+                          else [SpacyCheck.not_run(plan.spacy_reason or "not run")] * len(chunk))
                 timing["spacy_seconds"] += time.perf_counter() - t
                 t = time.perf_counter()
-                b_recs = (benepar_checker.check_batch(intended, [depth_labels[gname(e)] for e in chunk])
-                          if benepar_checker is not None else [benepar_parse.not_run(choice.reason or "not run")] * len(chunk))
+                labels = [depth_labels[plan.grammar_name(item)] for item in chunk]
+                b_recs = (benepar_checker.check_batch(intended, labels)
+                          if benepar_checker is not None
+                          else [BeneparCheck.not_run(plan.benepar.reason or "not run")] * len(chunk))
                 timing["benepar_seconds"] += time.perf_counter() - t
-                for e, g, s, b in zip(chunk, g_recs, s_recs, b_recs):
-                    appender.write(make_record(e.item, g, s, b))
+                for item, g, s, b in zip(chunk, g_recs, s_recs, b_recs):
+                    appender.write(make_record(item, g, s, b).to_dict())
                 bar.update(len(chunk))
         timing["check_seconds"] = time.perf_counter() - loop_started
     finally:
         bar.close()
-        if threads is not None:
-            import torch
-
-            torch.set_num_threads(threads)
     return timing
 
 
-def _benepar_model_version(path: str) -> str | None:
-    """A release model folder's name (e.g. benepar_en3) or a checkpoint's file name and size."""
-    p = Path(path)
-    if p.is_dir():
-        return p.name
+def _grammar_check(checkers: dict[str, GrammarChecker], plan: _Plan, item: Item, intended: Intended) -> GrammarCheck:
+    """The grammar check of one item; its failure stays with that item."""
+    if plan.grammar_reason is not None:
+        return GrammarCheck.not_run(plan.grammar_reason)
     try:
-        return f"{p.name} ({p.stat().st_size} bytes)"
-    except OSError:
-        return None
-
-
-# --------------------------------------------------------------------------------------------
-# Readers for other commands
-
-
-def _verification_path(folder: str | Path) -> Path:
-    path = Path(folder)
-    if path.is_dir():
-        path = path / VERIFICATION_FILE
-    if not path.exists():
-        raise DepthkitError(f"no {VERIFICATION_FILE} found", path=path,
-                            fix="run `depthkit verify FOLDER` on the folder `depthkit generate` wrote")
-    return path
-
-
-def load_verification(folder: str | Path) -> dict[str, dict[str, Any]]:
-    """All verification records of a folder (or of a verification.jsonl), by item id."""
-    return _read_records(_verification_path(folder))
-
-
-def load_verified_ids(folder: str | Path) -> set[str]:
-    """Ids of the items whose ``verified`` flag is true (for ``depthkit eval --verified-only``)."""
-    path = _verification_path(folder)
-    section = read_manifest(path.parent).get(SECTION) or {}
-    if section and not section.get("complete", False):
-        log(f"warning: verification in {path.parent} is incomplete; items not yet checked count as unverified")
-    return {k for k, r in _read_records(path).items() if r.get("verified") is True}
+        return checkers[plan.grammar_name(item)].check(item, intended)
+    except Exception as exc:  # noqa: BLE001 - one item's failure stays with that item
+        return GrammarCheck.error(f"{exc.__class__.__name__}: {exc}")

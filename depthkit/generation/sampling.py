@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import UsageError
+from ..grammar.compile import CompiledGrammar
+from ..grammar.model import GroundRule, State
 from .derivation import Node
-from .errors import DepthkitError
-from .grammar import CompiledGrammar, GroundRule, State
 
 DEFAULT_MAX_WORDS = 40
 LENGTH_CAP = 160  # how far build_table grows the length bound looking for a depth
@@ -71,11 +72,9 @@ class DepthTable:
         for d in range(D + 1):
             self._fill_depth(d)
         if not np.isfinite(self.ex).all():
-            from .errors import DepthkitError
-
-            raise DepthkitError(f"derivation counts overflow within {max_words} words for grammar "
-                                f"'{compiled.grammar.name}'", path=compiled.grammar.path,
-                                fix="ask for a smaller --max-words (or fewer rules per category)")
+            raise UsageError(f"derivation counts overflow within {max_words} words for grammar "
+                             f"'{compiled.grammar.name}'", path=compiled.grammar.path,
+                             fix="ask for a smaller --max-words (or fewer rules per category)")
 
     # ---- counting ------------------------------------------------------------------------
 
@@ -254,7 +253,7 @@ def build_table(compiled: CompiledGrammar, max_depth: int, need_words: int | Non
                 weighted: bool = True, max_words: int | None = None) -> DepthTable:
     """A table deep and long enough for ``max_depth``, growing the length bound when needed.
 
-    Raises :class:`DepthkitError` naming the reachable depths when ``max_depth`` cannot be
+    Raises :class:`~depthkit.errors.UsageError` naming the reachable depths when ``max_depth`` cannot be
     reached within ``LENGTH_CAP`` words (or ``max_words`` when given).
     """
     cap = min(max_words or LENGTH_CAP, MAX_WORDS_LIMIT)
@@ -268,7 +267,7 @@ def build_table(compiled: CompiledGrammar, max_depth: int, need_words: int | Non
     if missing:
         reachable = [d for d in range(max_depth + 1) if table.lengths(d)]
         g = compiled.grammar
-        raise DepthkitError(
+        raise UsageError(
             f"depth {', '.join(map(str, missing))} cannot be reached by grammar '{g.name}' within {words} words; "
             f"reachable depths: {_ranges(reachable) or 'none'}", path=g.path,
             fix="ask for reachable depths, raise --max-words, or let the embedding categories nest deeper")

@@ -9,45 +9,11 @@ differs only in the flipped feature (``IV[NUM=sg] -> 'laughs' | 'smiles'`` pairs
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..errors import InputError
+from ..grammar.compile import CompiledGrammar
+from ..grammar.model import State, format_value
+from ..grammar.twins import flip_state, twin_rules
 from .derivation import Node, marked_spans
-from .errors import DepthkitError
-from .grammar import CompiledGrammar, GroundRule, PairSpec, Rule, State, Symbol, _fmt
-
-
-def flip_state(state: State, pair: PairSpec) -> State | None:
-    """``state`` with its flip feature swapped, or None when it has no flippable value."""
-    mapping = dict(pair.values)
-    value = state.get(pair.flip)
-    if value is None or value not in mapping:
-        return None
-    return State(state.category, tuple((k, mapping[v] if k == pair.flip else v) for k, v in state.spec))
-
-
-def _strip(sym: Symbol | str, flip: str) -> Any:
-    if isinstance(sym, str):
-        return "*"
-    return (sym.category, tuple((k, v) for k, v in sym.spec if k != flip))
-
-
-def _pair_key(rule: Rule, flip: str) -> tuple:
-    return (_strip(rule.lhs, flip), tuple(_strip(x, flip) for x in rule.rhs), rule.alt, rule.n_alts)
-
-
-def twin_rules(compiled: CompiledGrammar, ground: GroundRule, new_state: State) -> list[GroundRule]:
-    """Ground rules usable in place of ``ground`` under the requirement ``new_state``, best first."""
-    flip = compiled.grammar.pair.flip if compiled.grammar.pair else ""
-    key = _pair_key(ground.rule, flip)
-    old = dict(ground.binding)
-
-    def score(g: GroundRule) -> tuple:
-        agree = sum(1 for k, v in g.binding if old.get(k) == v)
-        return (g.rule.index != ground.rule.index, -agree)
-
-    candidates = [g for g in compiled.ground(new_state)
-                  if g.rule.index == ground.rule.index or _pair_key(g.rule, flip) == key]
-    return sorted(candidates, key=score)
 
 
 def _rederive(compiled: CompiledGrammar, node: Node, new_state: State) -> Node:
@@ -56,7 +22,7 @@ def _rederive(compiled: CompiledGrammar, node: Node, new_state: State) -> Node:
     candidates = twin_rules(compiled, node.ground, new_state)
     if not candidates:
         rule = node.ground.rule
-        raise DepthkitError(f"pair: no twin of `{rule}` fits {new_state}", path=rule.path, line=rule.line,
+        raise InputError(f"pair: no twin of `{rule}` fits {new_state}", path=rule.path, line=rule.line,
                             fix="add the matching entry at the same position of the twin lexicon line")
     ground = candidates[0]
     children: list[Node | str] = []
@@ -66,7 +32,7 @@ def _rederive(compiled: CompiledGrammar, node: Node, new_state: State) -> Node:
         elif isinstance(old_child, Node):
             children.append(_rederive(compiled, old_child, new_child))
         else:  # a twin that has a phrase where the original had a word: keep shapes equal
-            raise DepthkitError(f"pair: twin `{ground.rule}` does not have the shape of `{node.ground.rule}`",
+            raise InputError(f"pair: twin `{ground.rule}` does not have the shape of `{node.ground.rule}`",
                                 path=ground.rule.path, line=ground.rule.line,
                                 fix="twin lines must have the same symbols in the same order")
     return Node(ground, tuple(children))
@@ -75,20 +41,20 @@ def _rederive(compiled: CompiledGrammar, node: Node, new_state: State) -> Node:
 def make_bad(compiled: CompiledGrammar, root: Node) -> tuple[Node, list[tuple[Node, int, int]]]:
     """The ungrammatical twin of ``root`` and the marked nodes of the good tree, with their word spans.
 
-    Raises :class:`DepthkitError` when the derivation has no marked node.
+    Raises :class:`~depthkit.errors.InputError` when the derivation has no marked node (or no twin).
     """
     pair = compiled.grammar.pair
     assert pair is not None
     targets = marked_spans(root, pair.target)
     if not targets:
-        raise DepthkitError(f"pair: this derivation has no node marked {pair.target}: {' '.join(root.words())}",
+        raise InputError(f"pair: this derivation has no node marked {pair.target}: {' '.join(root.words())}",
                             path=compiled.grammar.path,
                             fix=f"mark {pair.target} on a node every sentence has (e.g. the matrix verb)")
     replace: dict[int, Node] = {}
     for node, _, _ in targets:
         flipped = flip_state(node.ground.node, pair)
         if flipped is None:
-            raise DepthkitError(f"pair: {node.ground.node} has no {pair.flip} value in pair.values",
+            raise InputError(f"pair: {node.ground.node} has no {pair.flip} value in pair.values",
                                 path=compiled.grammar.path, fix="list every value of the flipped feature in pair.values")
         replace[id(node)] = _rederive(compiled, node, flipped)
 
@@ -100,8 +66,8 @@ def make_bad(compiled: CompiledGrammar, root: Node) -> tuple[Node, list[tuple[No
     bad = rebuild(root)
     if bad.words() == root.words():
         node = targets[0][0]
-        raise DepthkitError(
-            f"pair: flipping {pair.flip}={_fmt(node.ground.node.get(pair.flip))} leaves "
+        raise InputError(
+            f"pair: flipping {pair.flip}={format_value(node.ground.node.get(pair.flip))} leaves "
             f"'{' '.join(root.words())}' unchanged", path=node.ground.rule.path, line=node.ground.rule.line,
             fix="the marked word needs distinct forms for each value (e.g. 'laughs' vs 'laugh')")
     return bad, targets

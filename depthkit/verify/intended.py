@@ -1,13 +1,11 @@
-"""The generating grammar's own view of an item: chart parses, ambiguity, and the intended structure.
+"""What the generator intended for an item: its tree, PTB labels, matrix verbs, target, clausal depth.
 
 :func:`intended_structure` reads what the generator meant (tree, target, controller) from an
-item; :class:`GrammarChecker` parses ``good`` and ``bad`` with NLTK's feature chart parser over
-the same grammar and counts the distinct trees of ``good`` (capped).
+item and decides which parser checks can apply to it; every check compares a parse with it.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,13 +13,13 @@ from typing import Any
 from nltk import Tree
 
 from ..grammar import Grammar
+from ..schema import Item
 
 PTB_PHRASE_LABELS = frozenset({
     "ADJP", "ADVP", "CONJP", "FRAG", "INTJ", "LST", "NAC", "NP", "NX", "PP", "PRN", "PRT", "QP", "RRC",
     "S", "SBAR", "SBARQ", "SINV", "SQ", "UCP", "VP", "WHADJP", "WHADVP", "WHNP", "WHPP", "X",
 })
 CLAUSAL_PTB_LABELS = frozenset({"S", "SBAR", "SBARQ", "SINV", "SQ", "RRC"})
-CACHE_SIZE = 20_000  # sentences; controls and twins repeat, and chart parsing is the slow check
 CONJUNCTIONS = frozenset({"and", "or", "but", "nor"})
 # Used only when the grammar maps a category to no PTB label: names that conventionally mean a verb.
 _VERB_CATEGORY = re.compile(r"^(V|IV|TV|DV|Verb|Aux|Modal)(\b|_|$)")
@@ -76,18 +74,16 @@ def _is_preterminal(t: Tree) -> bool:
     return len(t) == 1 and not isinstance(t[0], Tree)
 
 
-def _span(value: Any) -> tuple[int, int] | None:
-    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, int) for v in value):
-        return int(value[0]), int(value[1])
-    return None
+def _span(value: list[int] | None) -> tuple[int, int] | None:
+    return (value[0], value[1]) if value is not None else None
 
 
-def intended_structure(item: dict[str, Any], tree: Tree, grammar: Grammar) -> Intended:
-    """Read the intended structure of ``item`` (its parsed ``tree``) and decide which checks apply."""
-    words = tuple(item["good"].split(" "))
-    regions = item.get("regions") or {}
-    target = _span((regions.get("target") or {}).get("good")) if isinstance(regions.get("target"), dict) else None
-    controller = _span(regions.get("controller"))
+def intended_structure(item: Item, grammar: Grammar) -> Intended:
+    """Read the intended structure of ``item`` (its tree, regions and depth) and decide which checks apply."""
+    tree = Tree.fromstring(item.tree)
+    words = tuple(item.words)
+    target = _span(item.regions.target.good) if item.regions.target is not None else None
+    controller = _span(item.regions.controller)
     ptb = relabel(tree, grammar)
 
     matrix_verbs, mv_reason, target_verb, tv_reason = _verbs(tree, grammar, target)
@@ -112,7 +108,7 @@ def intended_structure(item: dict[str, Any], tree: Tree, grammar: Grammar) -> In
             n = len(child.leaves()) if isinstance(child, Tree) else 1
             top_spans.append((i, i + n))
             i += n
-    return Intended(words=words, tree=tree, ptb_tree=ptb, depth=int(item["depth"]), target=target,
+    return Intended(words=words, tree=tree, ptb_tree=ptb, depth=item.depth, target=target,
                     controller=controller, matrix_verbs=matrix_verbs, matrix_verb_reason=mv_reason,
                     target_verb=target_verb, target_verb_reason=tv_reason,
                     clausal=clausal, clausal_reason=c_reason, top_spans=tuple(top_spans))
@@ -159,73 +155,3 @@ def _has_coordination(tree: Tree, grammar: Grammar) -> bool:
             elif str(child).lower() in CONJUNCTIONS:
                 return True
     return False
-
-
-class GrammarChecker:
-    """Chart-parse items with the grammar that generated them (NLTK ``FeatureChartParser``)."""
-
-    def __init__(self, grammar: Grammar, max_parses: int = 10):
-        from nltk.parse import FeatureChartParser
-
-        self.grammar = grammar
-        self.max_parses = max(1, int(max_parses))
-        self._parser = FeatureChartParser(grammar.nltk_grammar, trace=0)
-        self._cache: dict[tuple[str, ...], tuple[list[str], bool, str | None]] = {}
-
-    def distinct_parses(self, words: list[str]) -> tuple[list[str], bool, str | None]:
-        """Distinct category-level trees of ``words`` (at most max_parses + 1), whether the count
-        was capped, and why there is no parse when the words are outside the lexicon."""
-        key = tuple(words)
-        if key not in self._cache:
-            if len(self._cache) >= CACHE_SIZE:
-                self._cache.clear()
-            self._cache[key] = self._distinct_parses(words)
-        return self._cache[key]
-
-    def _distinct_parses(self, words: list[str]) -> tuple[list[str], bool, str | None]:
-        try:
-            parses = self._parser.parse(words)
-        except ValueError as exc:  # NLTK: "Grammar does not cover some of the input words"
-            if "does not cover" in str(exc):
-                return [], False, f"words outside the grammar's lexicon: {str(exc).split(':', 1)[-1].strip()}"
-            raise
-        seen: list[str] = []
-        # Feature-level duplicates of one structure are not ambiguity; bound the raw trees read.
-        for tree in itertools.islice(parses, self.max_parses * 20):
-            text = bracketed(tree)
-            if text not in seen:
-                seen.append(text)
-                if len(seen) > self.max_parses:
-                    return seen, True, None
-        return seen, False, None
-
-    def check(self, item: dict[str, Any], intended: Intended) -> dict[str, Any]:
-        """The ``grammar`` part of a verification record."""
-        good, capped, why = self.distinct_parses(list(intended.words))
-        n = len(good)
-        intended_found = bracketed(intended.tree) in good
-        bad = item.get("bad")
-        bad_rejected = None
-        if bad is not None:
-            bad_parses, _, _ = self.distinct_parses(bad.split(" "))
-            bad_rejected = not bad_parses
-        reasons = []
-        if n == 0:
-            reasons.append(why or "good has no parse under the grammar")
-        elif not intended_found and not capped:
-            reasons.append("no parse equals the intended tree")
-        if n > 1:
-            reasons.append(f"{'more than ' + str(self.max_parses) if capped else n} parses: the depth label is ambiguous")
-        if bad_rejected is False:
-            reasons.append("bad also parses: the pair is not grammatical vs ungrammatical under this grammar")
-        ok = n == 1 and intended_found and bad_rejected is not False
-        return {
-            "status": "ok" if ok else "failed",
-            "in_language": n > 0,
-            "bad_rejected": bad_rejected,
-            "n_parses": n if not capped else self.max_parses + 1,
-            "capped": capped,
-            "ambiguous": n > 1,
-            "intended_parse": intended_found,
-            "reason": "; ".join(reasons) or None,
-        }

@@ -1,7 +1,9 @@
 """Depth and complexity metrics computed from a bracketed tree.
 
-All functions take an ``nltk.Tree`` whose labels are category names (as in ``items.jsonl``),
-so verification and analysis can recompute exactly what the generator recorded.
+All functions take an ``nltk.Tree`` whose labels are category names and whose leaves are the
+words (``str``), as ``nltk.Tree.fromstring`` reads the trees of ``items.jsonl``, so verification
+and analysis can recompute exactly what the generator recorded. Only the tree's methods are
+used: importing this module does not import nltk.
 References: Yngve 1960 and Frazier 1985 as operationalised by Roark et al. 2007;
 center embedding after Miller & Chomsky 1963 / Karlsson 2007.
 """
@@ -9,17 +11,23 @@ center embedding after Miller & Chomsky 1963 / Karlsson 2007.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
-from nltk import Tree
-
-
-def _label(t: Tree) -> str:
-    return t.label() if isinstance(t, Tree) else str(t)
+if TYPE_CHECKING:
+    from nltk import Tree
 
 
-def embedding_depth(tree: Tree, embedding: Collection[str]) -> int:
+def _is_word(t: Tree | str) -> bool:
+    return isinstance(t, str)
+
+
+def _label(t: Tree | str) -> str:
+    return str(t) if _is_word(t) else t.label()
+
+
+def embedding_depth(tree: Tree | str, embedding: Collection[str]) -> int:
     """The largest number of embedding-category nodes on one root-to-leaf path."""
-    if not isinstance(tree, Tree):
+    if _is_word(tree):
         return 0
     here = 1 if tree.label() in embedding else 0
     return here + max((embedding_depth(c, embedding) for c in tree), default=0)
@@ -33,10 +41,10 @@ def center_embedding(tree: Tree, embedding: Collection[str], clauses: Collection
     """
     best = 0
 
-    def walk(t: Tree, start: int, clause_span: tuple[int, int], count: int) -> int:
+    def walk(t: Tree | str, start: int, clause_span: tuple[int, int], count: int) -> int:
         nonlocal best
-        end = start + len(t.leaves()) if isinstance(t, Tree) else start + 1
-        if not isinstance(t, Tree):
+        end = start + 1 if _is_word(t) else start + len(t.leaves())
+        if _is_word(t):
             return end
         if t.label() in embedding and clause_span[0] < start and end < clause_span[1]:
             count += 1
@@ -57,7 +65,7 @@ def yngve_depths(tree: Tree) -> list[int]:
     out: list[int] = []
 
     def walk(t: Tree | str, acc: int) -> None:
-        if not isinstance(t, Tree):
+        if _is_word(t):
             out.append(acc)
             return
         n = len(t)

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Union
 
-from .grammar import GroundRule, is_on
+from ..grammar.model import GroundRule, is_on
 
 
 @dataclass(frozen=True)

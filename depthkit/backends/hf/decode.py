@@ -1,0 +1,188 @@
+"""Greedy answers to prompts, with each choice's log-probability as the first answer token.
+
+Prompts sharing a prefix (the instructions) are computed as one prefix tree, and each prompt then
+decodes from its own slice of the tree's key/value cache. The first call checks this against plain
+``generate`` on its first prompts; any difference falls back to ``generate`` for good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..base import Completion, Prompt
+from .forward import TreeForward
+from .packing import PROMPT_TREE_TOKENS, budget_batches, group_by_prefix, pack_rows, row_len
+
+DECODE_ROWS = 32  # prompts decoded together after their tree pass
+STOP_TOKENS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|endoftext|>")
+
+
+class PromptDecoder:
+    """Answers prompts (already token ids) with a loaded model: tree path when it is exact, else ``generate``."""
+
+    def __init__(self, forward: TreeForward, tokenizer: Any, encode: Callable[[str], tuple[list[int], list[int]]]):
+        self.forward = forward
+        self.tok = tokenizer
+        self.encode = encode
+        self.tree_ok: bool | None = None  # decided on the first call
+
+    def complete(self, prompts: list[Prompt], encoded: list[list[int]]) -> list[Completion]:
+        if self.forward.tree_ok and self.tree_ok is None and prompts:
+            k = min(2, len(prompts))
+            try:
+                tree = self.complete_tree(prompts[:k], encoded[:k])
+                plain = self.complete_plain(prompts[:k], encoded[:k])
+                tol = self.forward.tolerance
+                self.tree_ok = all(
+                    a.text == b.text and (a.choice_logprobs or {}).keys() == (b.choice_logprobs or {}).keys()
+                    and all(abs(a.choice_logprobs[c] - b.choice_logprobs[c]) <= tol for c in a.choice_logprobs or {})
+                    for a, b in zip(tree, plain))
+            except Exception:  # a model or cache layout the tree path does not handle
+                self.tree_ok = False
+        if self.forward.tree_ok and self.tree_ok:
+            return self.complete_tree(prompts, encoded)
+        return self.complete_plain(prompts, encoded)
+
+    def choice_tokens(self, choice: str) -> list[int]:
+        """First token of the answer written bare and with a leading space (both count)."""
+        ids = []
+        for variant in (choice, " " + choice):
+            enc = self.encode(variant)[0]
+            if enc and enc[0] not in ids:
+                ids.append(enc[0])
+        return ids
+
+    def stop_ids(self) -> set[int]:
+        tok, model = self.tok, self.forward.model
+        ids = model.generation_config.eos_token_id
+        stops = {i for i in ([ids] if not isinstance(ids, list) else ids) + [tok.eos_token_id] if i is not None}
+        vocab = tok.get_vocab()
+        for special in STOP_TOKENS:
+            if special in vocab:
+                stops.add(vocab[special])
+        return stops
+
+    def completion(self, prompt: Prompt, first_logsm: Any, new_tokens: list[int], stops: set[int]) -> Completion:
+        import torch
+
+        new_tokens = new_tokens[:prompt.max_tokens]
+        cut = next((k for k, t in enumerate(new_tokens) if t in stops), len(new_tokens))
+        text = self.tok.decode(new_tokens[:cut], skip_special_tokens=True).strip()
+        choice_lp = None
+        if prompt.choices:
+            choice_lp = {c: float(torch.logsumexp(first_logsm[self.choice_tokens(c)], dim=0)) for c in prompt.choices}
+        return Completion(text, choice_lp)
+
+    def complete_tree(self, prompts: list[Prompt], encoded: list[list[int]]) -> list[Completion]:
+        import torch
+
+        fwd = self.forward
+        stops = self.stop_ids()
+        out: list[Completion | None] = [None] * len(prompts)
+        trees = group_by_prefix(encoded, max_tokens=PROMPT_TREE_TOKENS)
+        for batch in fwd.row_batches(pack_rows(trees, PROMPT_TREE_TOKENS)):
+            ids, pos, mask, offsets = fwd.layout(batch)
+            width = ids.shape[1]
+            members = [(index, r, [offset + k for k in path]) for r, row in enumerate(batch)
+                       for tree, offset in zip(row, offsets[r]) for index, path in tree.paths.items()]
+            leaves = torch.tensor([r * width + path[-1] for _, r, path in members])
+            with torch.inference_mode(), fwd.timed(ids.size):
+                first, cache = fwd.logsoftmax_at(fwd.inputs(ids, pos, mask), leaves, use_cache=True)
+            first = first.float().cpu()
+            fwd.forward_tokens += sum(row_len(r) for r in batch)
+            layers = cache_layers(cache)
+            max_new = max(prompts[i].max_tokens for i, _, _ in members)
+            for start in range(0, len(members), DECODE_ROWS):
+                group = members[start:start + DECODE_ROWS]
+                rows = list(range(start, start + len(group)))
+                tokens = self.greedy(group, first[rows], layers, max_new, stops)
+                for (index, _, _), j, new in zip(group, rows, tokens):
+                    out[index] = self.completion(prompts[index], first[j], new, stops)
+        return [c for c in out if c is not None]
+
+    def greedy(self, members: list[tuple[int, int, list[int]]], first: Any, layers: list[tuple[Any, Any]],
+               max_new: int, stops: set[int]) -> list[list[int]]:
+        """Greedy decoding after the tree pass: each prompt's own keys/values, left-padded."""
+        import torch
+        from transformers import DynamicCache
+
+        fwd = self.forward
+        tokens = [[int(first[j].argmax())] for j in range(len(members))]
+        done = [t[0] in stops for t in tokens]
+        if max_new <= 1 or all(done):
+            return tokens
+        device = fwd.config["device"]
+        lengths = [len(path) for _, _, path in members]
+        width = max(lengths)
+        cache = DynamicCache()
+        for layer, (keys, values) in enumerate(layers):
+            k = keys.new_zeros((len(members), keys.shape[1], width, keys.shape[3]))
+            v = values.new_zeros((len(members), values.shape[1], width, values.shape[3]))
+            for j, (_, r, path) in enumerate(members):
+                idx = torch.tensor(path, device=keys.device)
+                k[j, :, width - len(path):] = keys[r][:, idx]
+                v[j, :, width - len(path):] = values[r][:, idx]
+            cache.update(k, v, layer)
+        attn = torch.zeros((len(members), width), dtype=torch.long)
+        for j, n in enumerate(lengths):
+            attn[j, width - n:] = 1
+        position = torch.tensor(lengths)[:, None]
+        for _ in range(max_new - 1):
+            attn = torch.cat([attn, torch.ones((len(members), 1), dtype=torch.long)], dim=1)
+            step = torch.tensor([t[-1] for t in tokens])[:, None]
+            with torch.inference_mode():
+                logits = fwd.model(input_ids=step.to(device), past_key_values=cache, attention_mask=attn.to(device),
+                                   position_ids=position.to(device), use_cache=True).logits[:, -1]
+            fwd.forward_tokens += len(members)
+            position = position + 1
+            best = logits.argmax(dim=-1).tolist()
+            for j, t in enumerate(best):
+                if not done[j]:
+                    tokens[j].append(int(t))
+                    done[j] = t in stops
+            if all(done):
+                break
+        return tokens
+
+    def complete_plain(self, prompts: Sequence[Prompt], encoded: list[list[int]]) -> list[Completion]:
+        """Reference path: left-padded batches through transformers ``generate``."""
+        import torch
+
+        tok, model, fwd = self.tok, self.forward.model, self.forward
+        device = fwd.config["device"]
+        pad = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
+        stops = self.stop_ids()
+        out: list[Completion | None] = [None] * len(prompts)
+        order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
+        for start, stop in budget_batches([len(encoded[i]) for i in order], fwd.config["max_batch_tokens"]):
+            chunk = order[start:stop]
+            width = max(len(encoded[i]) for i in chunk)
+            ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+            attn = torch.zeros((len(chunk), width), dtype=torch.long)
+            for row, i in enumerate(chunk):  # left padding for generation
+                ids[row, width - len(encoded[i]):] = torch.tensor(encoded[i])
+                attn[row, width - len(encoded[i]):] = 1
+            max_new = max(prompts[i].max_tokens for i in chunk)
+            with torch.inference_mode():
+                gen = model.generate(input_ids=ids.to(device), attention_mask=attn.to(device), do_sample=False,
+                                     max_new_tokens=max_new, output_logits=True, return_dict_in_generate=True,
+                                     pad_token_id=pad, eos_token_id=sorted(stops) or None, temperature=None,
+                                     top_p=None, top_k=None)
+                first = torch.log_softmax(gen.logits[0].float(), dim=-1).cpu()
+            fwd.forward_tokens += int(attn.sum()) + len(chunk) * max_new
+            for row, i in enumerate(chunk):
+                out[i] = self.completion(prompts[i], first[row], gen.sequences[row, width:].tolist(), stops)
+        return [c for c in out if c is not None]
+
+
+def cache_layers(cache: Any) -> list[tuple[Any, Any]]:
+    """(keys, values) per layer, shaped (batch, heads, length, head_dim), across transformers versions."""
+    if hasattr(cache, "layers"):
+        return [(layer.keys, layer.values) for layer in cache.layers]
+    if hasattr(cache, "key_cache"):
+        return list(zip(cache.key_cache, cache.value_cache))
+    return [(k, v) for k, v in cache]
+
+
+__all__ = ["DECODE_ROWS", "PromptDecoder", "cache_layers"]
