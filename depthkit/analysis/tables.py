@@ -99,13 +99,8 @@ def judgment_table(judgments: Iterable[SourcedJudgment | Judgment],
     return table
 
 
-def _sourced(entry: SourcedJudgment | Judgment | Mapping[str, Any]) -> SourcedJudgment:
-    if isinstance(entry, SourcedJudgment):
-        return entry
-    if isinstance(entry, Judgment):
-        return SourcedJudgment(entry)
-    # a judgments.jsonl object: main's evaluation summary passes these; drop this once evaluation passes Judgment
-    return SourcedJudgment(Judgment.from_dict(entry))
+def _sourced(entry: SourcedJudgment | Judgment) -> SourcedJudgment:
+    return entry if isinstance(entry, SourcedJudgment) else SourcedJudgment(entry)
 
 
 def _difference(scores: Mapping[str, Any], good: str, bad: str) -> float:
