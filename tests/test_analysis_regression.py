@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from depthkit.analysis import depth_slopes, firth_logit, judgment_table, mixed_slopes
+from depthkit.analysis.tables import SourcedJudgment
+from depthkit.schema import Item, Judgment, Regions
 
 
 def synthetic(rows: list[dict]) -> pd.DataFrame:
@@ -19,11 +21,14 @@ def synthetic(rows: list[dict]) -> pd.DataFrame:
         metrics = {"n_words": r["n_words"]}
         if "sv_distance" in r:
             metrics["sv_distance"] = r["sv_distance"]
-        items[("s", item_id)] = {"id": item_id, "depth": r["depth"], "kind": "test", "frame": r.get("frame", f"f{i}"),
-                                 "construction": "c", "metrics": metrics}
-        judgments.append({"item_id": item_id, "model": "m", "task": "minimal-pair", "depth": r["depth"],
-                          "construction": "c", "kind": "test", "control_of": None, "correct": r["correct"],
-                          "scores": {}, "source": "s"})
+        words = ["w"] * r["n_words"]
+        items[("s", item_id)] = Item(id=item_id, grammar="g", construction="c", kind="test", control_of=None,
+                                     depth=r["depth"], good=" ".join(words), bad=None,
+                                     tree="(S " + " ".join(f"(W {w})" for w in words) + ")", regions=Regions(),
+                                     pair=None, frame=r.get("frame", f"f{i}"), metrics=metrics)
+        judgment = Judgment(item_id=item_id, model="m", task="minimal-pair", depth=r["depth"], construction="c",
+                            kind="test", control_of=None, correct=r["correct"], verdict_by=None, scores={})
+        judgments.append(SourcedJudgment(judgment, source="s"))
     return judgment_table(judgments, items)
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import _report_helpers as H
 
-from depthkit.analysis import analyze, critical_differences, judgment_table, summary
+from depthkit.analysis import analyze, critical_differences, judgment_table
 from depthkit.cli import main
 from depthkit.report import build_report, load_runs
+from depthkit.report.narrative import summary
 from depthkit.store import sha256_file
 
 CONSTRUCTION = json.loads((H.GENERATED / "items.jsonl").read_text().splitlines()[0])["construction"]
@@ -30,14 +31,14 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 # --------------------------------------------------------------------------- 1. verification of other items
 
-def test_verification_made_for_other_items_is_ignored_and_said_so(tmp_path, capsys):
+def test_verification_made_for_other_items_is_ignored_and_said_so(tmp_path, caplog):
     data = H.copy_fixture(tmp_path)
     _edit_manifest(data / "generated", "verify", settings={"items_sha256": "0" * 64})
     loaded = load_runs([data / "run-strong"])
     assert loaded.verification == {}
     note = next(n for n in loaded.notes if "is from an earlier items.jsonl" in n)
     assert f"depthkit verify {(data / 'generated').resolve()} --force" in note
-    assert "earlier items.jsonl" in capsys.readouterr().err
+    assert any("earlier items.jsonl" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
     page = build_report([data / "run-strong"], tmp_path / "out").read_text(encoding="utf-8")
     assert "is from an earlier items.jsonl" in page and "--force" in page
     assert _read_csv(tmp_path / "out" / "verified_vs_all.csv") == []
@@ -54,7 +55,7 @@ def test_verification_made_for_these_items_is_used(tmp_path):
 
 # --------------------------------------------------------------------------- 3. judgments cut short
 
-def test_a_complete_run_with_missing_judgments_is_flagged(tmp_path, capsys):
+def test_a_complete_run_with_missing_judgments_is_flagged(tmp_path, caplog):
     data = H.copy_fixture(tmp_path)
     run = data / "run-strong"
     path = run / "judgments.jsonl"
@@ -62,12 +63,12 @@ def test_a_complete_run_with_missing_judgments_is_flagged(tmp_path, capsys):
     _edit_manifest(run, "eval", status="complete", counts={"judgments": len(lines)})
     assert not any("cut short" in n for n in load_runs([run]).notes)  # intact: no note
     path.write_text("\n".join(lines[:-7]) + "\n" + lines[-7][:30])  # 6 lines gone, a 7th cut mid-record
-    capsys.readouterr()
+    caplog.clear()
     loaded = load_runs([run])
     assert len(loaded.judgments) == len(lines) - 7
     note = next(n for n in loaded.notes if "cut short" in n)
     assert f"holds {len(lines) - 7} judgments" in note and f"recorded {len(lines)}" in note
-    assert "cut short" in capsys.readouterr().err
+    assert any("cut short" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
     page = build_report([run], tmp_path / "out").read_text(encoding="utf-8")
     assert f"recorded {len(lines)}" in page
 
@@ -92,7 +93,8 @@ def _pairless_run(data: Path) -> Path:
                           "scores": {"good_answer": "Yes" if right else "No", "good_correct": right}})
     run = data / "run-single"
     H.write_jsonl(run / "judgments.jsonl", judgments)
-    (run / "manifest.json").write_text(json.dumps({"eval": {"items": "../single", "model": "fake-single"}}))
+    H.write_manifest(run, {"eval": H.eval_section("fake-single", ["minimal-pair", "judgment"], "../single",
+                                                  generated / "items.jsonl", len(judgments))})
     return run
 
 

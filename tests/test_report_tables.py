@@ -15,7 +15,7 @@ import _report_helpers as H
 import pytest
 
 from depthkit.cli import main
-from depthkit.errors import DepthkitError
+from depthkit.errors import DepthkitError, InputError, StaleOutputError, UsageError
 from depthkit.report import build_report, load_runs
 
 
@@ -195,8 +195,8 @@ def test_text_from_models_grammars_and_items_is_escaped(tmp_path):
     page = html.read_text(encoding="utf-8")
     for raw in (evil_model, "<img src=x", "<b>grammar</b>", "<i>title</i>"):
         assert raw not in page
-    assert "&lt;script&gt;alert(&quot;model&quot;)&lt;/script&gt;" in page
-    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;rc&quot;" in page
+    assert "&lt;script&gt;alert(&#34;model&#34;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &#34;rc&#34;" in page
     assert "<script" not in page
     md = (html.parent / "report.md").read_text(encoding="utf-8")
     assert "<script" not in md and "<img" not in md and "&lt;script&gt;" in md
@@ -216,7 +216,9 @@ def test_runs_inside_the_generated_folder_are_found(tmp_path):
     run = data / "generated" / "runs" / "weak"
     run.parent.mkdir()
     shutil.move(str(data / "run-weak"), run)
-    (run / "manifest.json").write_text(json.dumps({"eval": {"model": "fake-weak"}}))
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["eval"]["items"] = str(tmp_path / "moved-away")  # the items are no longer where eval read them
+    H.write_manifest(run, manifest)
     assert load_runs([run]).runs[0].generated == (data / "generated").resolve()
 
 
@@ -224,7 +226,7 @@ def test_the_same_model_in_two_runs_is_told_apart(tmp_path):
     data = H.copy_fixture(tmp_path)
     shutil.copytree(data / "run-strong", data / "run-strong-again")
     loaded = load_runs([data / "run-strong", data / "run-strong-again"])
-    labels = {j["model"] for j in loaded.judgments}
+    labels = {j.judgment.model for j in loaded.judgments}
     assert labels == {"fake-strong (run-strong)", "fake-strong (run-strong-again)"}
     assert loaded.notes
 
@@ -240,9 +242,9 @@ def test_a_record_written_twice_counts_once(tmp_path):
 
 def test_bad_input_names_the_file_line_and_fix(tmp_path):
     data = H.copy_fixture(tmp_path)
-    with pytest.raises(DepthkitError, match="run folder not found"):
+    with pytest.raises(UsageError, match="run folder not found"):
         load_runs([tmp_path / "nope"])
-    with pytest.raises(DepthkitError, match="no judgments.jsonl"):
+    with pytest.raises(UsageError, match="no judgments.jsonl"):
         load_runs([data / "generated"])
     path = data / "run-strong" / "judgments.jsonl"
     lines = path.read_text().splitlines()
@@ -253,23 +255,26 @@ def test_bad_input_names_the_file_line_and_fix(tmp_path):
     record = json.loads(lines[0])
     record["item_id"] = "object-rc/d9/999"
     path.write_text(json.dumps(record) + "\n")
-    with pytest.raises(DepthkitError, match="not in .*items.jsonl"):
+    with pytest.raises(StaleOutputError, match="not in .*items.jsonl"):
         load_runs([data / "run-strong"])
     record["item_id"] = json.loads(lines[0])["item_id"]
     record["correct"] = "yes"
     path.write_text(json.dumps(record) + "\n")
-    with pytest.raises(DepthkitError, match="'correct' must be true, false or null"):
+    with pytest.raises(InputError) as err:  # 'correct' must be true, false or null
         load_runs([data / "run-strong"])
+    assert (err.value.path, err.value.line, err.value.field) == (path, 1, "correct") and err.value.fix
     path.write_text("\n".join(lines) + "\n")
-    (data / "run-strong" / "manifest.json").write_text(json.dumps({"eval": {"items": "../generated",
-                                                                          "items_sha256": "0" * 64}}))
-    with pytest.raises(DepthkitError, match="changed after this run judged it"):
+    manifest = json.loads((data / "run-strong" / "manifest.json").read_text())
+    manifest["eval"]["items_sha256"] = "0" * 64
+    H.write_manifest(data / "run-strong", manifest)
+    with pytest.raises(StaleOutputError, match="changed after this run judged it"):
         load_runs([data / "run-strong"])
-    (data / "run-strong" / "manifest.json").write_text(json.dumps({"eval": {"items": "../missing"}}))
+    manifest["eval"]["items"] = "../missing"
+    H.write_manifest(data / "run-strong", manifest)
     shutil.rmtree(data / "generated")
-    with pytest.raises(DepthkitError, match="cannot find the items"):
+    with pytest.raises(InputError, match="cannot find the items"):
         load_runs([data / "run-strong"])
-    with pytest.raises(DepthkitError, match="threshold"):
+    with pytest.raises(UsageError, match="threshold"):
         build_report([H.RUN_WEAK], tmp_path / "x", threshold=1.2)
 
 

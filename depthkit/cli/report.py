@@ -20,8 +20,8 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="Print what was written, the breaking depths and the summary as JSON."),
 ) -> None:
     """Analyse judgments (with their items and verification) into reports/NAME: report.html, report.md, CSVs, figures."""
+    from ..logs import logger
     from ..report import write_report
-    from ..store import log
 
     folder = out or Path("reports") / runs[0].resolve().name
     result = write_report(runs, folder, threshold=threshold, title=title)
@@ -32,5 +32,5 @@ def report(
         where = (f"breaks at depth {row['breaking_depth']}" if row["breaking_depth"] is not None
                  else "no verdicts (nothing to score: items without a bad twin?)" if not row["n_verdicts"]
                  else f"does not break up to depth {row['max_depth']}")
-        log(f"  {row['model']} · {row['task']} · {row['construction']}: {where} (threshold {threshold:g})")
+        logger.info(f"  {row['model']} · {row['task']} · {row['construction']}: {where} (threshold {threshold:g})")
     typer.echo(str(result.html))
