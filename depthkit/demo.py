@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from .backends import get_backend
 from .backends.base import Backend
 from .errors import StaleOutputError
 from .evaluation import evaluate
-from .generation import Options, generate, parse_depths, write_generated
+from .generation import Options, parse_depths, run_generation, write_generated
 from .grammar import Grammar, list_grammar_files, load_grammar
 from .logs import logger
 from .report import build_report
@@ -26,7 +24,6 @@ from .verify import verify_folder
 
 DEFAULT_GRAMMARS = ("object-rc", "subject-rc", "pp-attractors", "sentential-complements", "possessives",
                     "coordination")
-NOT_RECORDED = ("unique",)  # Options fields `depthkit generate` has no flag for, and so does not record
 
 
 def run_demo(grammars: Sequence[str] = DEFAULT_GRAMMARS, *, depths: str = "0-4", per_depth: int = 12,
@@ -54,13 +51,6 @@ def run_demo(grammars: Sequence[str] = DEFAULT_GRAMMARS, *, depths: str = "0-4",
     return html
 
 
-def recorded_options(options: Options) -> dict[str, Any]:
-    """The generate options as `depthkit generate` records them in the manifest (depths as a list)."""
-    out = {k: v for k, v in asdict(options).items() if k not in NOT_RECORDED}
-    out["depths"] = list(options.depths)
-    return out
-
-
 def generate_step(name: str, options: Options, generated: Path) -> tuple[Path, bool]:
     """Generate one grammar's items into ``generated/<grammar>``; (folder, whether the items are new).
 
@@ -70,10 +60,10 @@ def generate_step(name: str, options: Options, generated: Path) -> tuple[Path, b
     folder = generated / grammar.name
     logger.info(f"[demo] {grammar.name}: generating depths {_depths_text(options.depths)}, {options.per_depth} per depth"
                 + (" with controls" if options.controls else ""))
-    items = generate(grammar, **asdict(options))
-    fresh = not (folder / ITEMS_FILE).exists() or _changed(folder, items)
-    if fresh:
-        write_generated(folder, grammar, items, recorded_options(options), warn_stale=False)
+    generation = run_generation(grammar, options)
+    fresh = not (folder / ITEMS_FILE).exists() or _changed(folder, generation.items)
+    if fresh:  # recorded exactly as `depthkit generate` records it
+        write_generated(folder, grammar, generation, options, warn_stale=False)
     return folder, fresh
 
 
@@ -113,4 +103,4 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text).strip("-") or "model"
 
 
-__all__ = ["DEFAULT_GRAMMARS", "generate_step", "recorded_options", "run_demo"]
+__all__ = ["DEFAULT_GRAMMARS", "generate_step", "run_demo"]

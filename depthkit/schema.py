@@ -155,6 +155,7 @@ class PairFacts(Record):
     feature: str
     good_value: Value | None
     bad_value: Value | None
+    type: str | None = None  # the pair type (the grammar's `pairs:` name, or the feature in lower case)
 
 
 class Item(Record):
@@ -177,6 +178,8 @@ class Item(Record):
     frame: str
     metrics: dict[str, Number]
     match: dict[str, int] | None = None
+    set_id: str | None = None  # items of one set share a lexical frame (a depth ladder, or one draw)
+    condition: dict[str, Value] | None = None  # the design cell: controller value, attractors, pair type
 
     @field_validator("tree")
     @classmethod
@@ -349,6 +352,8 @@ class GenerateSection(Section):
     items_per_depth: dict[str, int] = {}
     depthkit_version: str | None = None
     versions: dict[str, str] = {}
+    design: dict[str, Any] = {}  # sets (ladder/independent), conditions, sets kept and drawn
+    rejected: dict[str, dict[str, int]] = {}  # depth -> reason -> frames rejected (see generation.validity)
 
 
 class VerifySection(Section):

@@ -44,8 +44,9 @@ def test_cli_generate_writes_items_and_reports_path(run, tmp_path):
     assert code == 0, stderr
     assert stdout.strip() == str(out / "items.jsonl")
     lines = (out / "items.jsonl").read_text().splitlines()
-    assert len(lines) == 9 and all(json.loads(line)["grammar"] == "pp-attractors" for line in lines)
-    assert "wrote 9 items" in stderr
+    # -n 3 rounds up to one set: sg/pl at depth 0, sg/pl x attractors match/mismatch at depths 1 and 2
+    assert len(lines) == 10 and all(json.loads(line)["grammar"] == "pp-attractors" for line in lines)
+    assert "wrote 10 items" in stderr
 
 
 def test_cli_generate_console_entry_point(tmp_path):
@@ -55,7 +56,7 @@ def test_cli_generate_console_entry_point(tmp_path):
                            "-o", str(out)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(out / "items.jsonl")
-    assert "wrote 4 items" in proc.stderr and "Traceback" not in proc.stderr
+    assert "wrote 6 items" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_cli_generate_bad_option_no_traceback(run, tmp_path):
@@ -82,8 +83,8 @@ def test_cli_generate_unwritable_out_no_traceback(run):
     assert code == 2 and "Traceback" not in err and "cannot create this folder" in err
 
 
-def test_cli_generate_warns_when_controls_cannot_match_length(run, tmp_path, tiny_grammar_path):
+def test_cli_generate_warns_when_controls_cannot_match(run, tmp_path, tiny_grammar_path):
     code, _, err = run("generate", "-g", str(tiny_grammar_path), "-d", "0-2", "-n", "2", "--controls",
                        "-o", str(tmp_path / "x"))
     assert code == 0, err
-    assert "controls differ in length" in err
+    assert "controls, these differ from their item: sv_distance in" in err

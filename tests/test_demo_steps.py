@@ -18,5 +18,5 @@ def test_demo_generate_step_records_the_cli_options(tmp_path, tiny_grammar_path,
     assert fresh and (folder / "items.jsonl").read_bytes() == (tmp_path / "cli" / "items.jsonl").read_bytes()
     cli = json.loads((tmp_path / "cli" / "manifest.json").read_text())["generate"]
     demo = json.loads((folder / "manifest.json").read_text())["generate"]
-    assert demo["options"] == cli["options"]
+    assert demo["options"] == cli["options"] and demo["design"] == cli["design"]
     assert generate_step(str(tiny_grammar_path), options, tmp_path / "demo") == (folder, False)  # same items: kept

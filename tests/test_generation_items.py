@@ -13,6 +13,8 @@ import depthkit
 from depthkit.cli import main
 from depthkit.generation import DEFAULT_DEPTHS, Options, parse_depths, write_generated
 from depthkit.generation.metrics import tree_metrics
+from depthkit.generation.sets import sets_needed
+from depthkit.grammar import load_grammar
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,14 @@ def test_generation_depth_independent_of_other_depths(object_rc):
 
 def test_generation_items_follow_schema(object_rc):
     items = depthkit.generate(object_rc, depths="0-3", per_depth=6, seed=5, controls=True)
-    assert len(items) == 4 * 6 * 2
+    tests = [i for i in items if not i.is_control]
+    # ceil(6 / 4 conditions) = 2 sets per depth; 4 conditions (sg/pl x attractors match/mismatch) where the
+    # sentence has an attractor, else 2 (sg/pl); one control per test item of depth >= 1
+    for d in range(4):
+        sets = {i.set_id for i in tests if i.depth == d}
+        assert len(sets) == 2 and all(sum(1 for i in tests if i.set_id == s) in ((2, 4) if d == 0 else (4,))
+                                      for s in sets)
+    assert len(items) - len(tests) == sum(1 for i in tests if i.depth > 0)
     for item in items:
         d = item.to_dict()
         tree = Tree.fromstring(d["tree"])
@@ -69,29 +78,31 @@ def test_generation_items_follow_schema(object_rc):
         if d["kind"] == "control":
             assert d["depth"] == 0 and d["control_of"] == d["id"].removesuffix("/control")
         else:
-            assert d["id"].startswith(f"object-rc/d{d['depth']}/")
+            assert d["id"].startswith(f"object-rc/d{d['depth']}/") and d["set_id"] in d["id"]
+            assert d["pair"]["good_value"] == d["condition"]["controller"]
 
 
-def test_generation_controls_match_length_and_distance(object_rc):
+def test_generation_controls_match_condition_then_distance(object_rc):
     items = depthkit.generate(object_rc, depths="1-3", per_depth=8, seed=9, controls=True)
     by_id = {i.id: i for i in items}
-    controls = [i for i in items if i.kind == "control"]
-    assert len(controls) == 24
+    controls = [i for i in items if i.is_control]
+    assert len(controls) == sum(1 for i in items if not i.is_control) == 24
     for c in controls:
         test = by_id[c.control_of]
-        assert c.metrics["n_words"] == test.metrics["n_words"]
-        assert c.match["n_words"] == 0
-        assert abs(c.metrics["sv_distance"] - test.metrics["sv_distance"]) <= 2
-        assert c.metrics["embedding_depth"] == 0
-    # Depth-0 sentences of a given length cannot reach every distance (PPs come in 3-4 words),
-    # so the match is the best available, mostly exact.
-    exact = sum(c.match["sv_distance"] == 0 for c in controls)
-    assert exact >= 0.5 * len(controls)
+        assert c.metrics["embedding_depth"] == 0 and c.condition == test.condition
+        assert c.pair.good_value == test.pair.good_value  # same controller number, same flip direction
+        for key in ("n_words", "sv_distance", "attractors"):  # match records what is left different
+            assert c.match[key] == c.metrics[key] - test.metrics[key]
+        target = test.words[test.regions.target.good[0]]
+        assert c.words[c.regions.target.good[0]] == target  # the same target verb form
+    # depth 1 (one RC of 4 words) is within reach of two PPs: distance matched exactly for most items
+    shallow = [c for c in controls if by_id[c.control_of].depth == 1]
+    assert sum(c.match["sv_distance"] == 0 for c in shallow) >= 0.5 * len(shallow)
 
 
 def test_generation_unique_sentences_per_depth(object_rc):
     items = depthkit.generate(object_rc, depths="1", per_depth=30, seed=0)
-    assert len({i.good for i in items}) == 30
+    assert len(items) == 32 and len({i.good for i in items}) == 32  # 8 sets of 4 conditions
 
 
 def test_generation_varied_lexicon(object_rc):
@@ -127,11 +138,13 @@ def test_generation_default_depths_shared_by_library_and_cli(tmp_path, capsys, t
     assert manifest["options"]["depths"] == list(want)
 
 
-def test_generation_too_few_distinct_sentences_warns(caplog, tiny_grammar_path):
+def test_generation_too_few_distinct_frames_warns(caplog, tiny_grammar_path):
     with caplog.at_level("WARNING", logger="depthkit"):
         items = depthkit.generate(tiny_grammar_path, depths="0", per_depth=50, extra_words=0)
-    assert len(items) < 50
-    assert f"only {len(items)} distinct sentences found at depth 0 (asked for 50)" in caplog.text
+    sets = len({i.set_id for i in items})
+    wanted = sets_needed(load_grammar(tiny_grammar_path), 50)  # 13: ceil(50 / 4 conditions at depths with attractors)
+    assert sets < wanted and len(items) == 2 * sets  # sg/pl of each; the grammar has few 3-word sentences
+    assert f"only depth 0: {sets} of {wanted} complete sets (frames) could be made" in caplog.text
 
 
 def test_generation_new_items_over_verified_ones_warn(tmp_path, caplog, object_rc):
@@ -148,7 +161,8 @@ def test_generation_manifest_records_seed_and_hash(tmp_path, object_rc):
     manifest = json.loads((tmp_path / "manifest.json").read_text())["generate"]
     assert manifest["grammar_sha256"] == object_rc.sha256
     assert manifest["options"] == {"seed": 4}
-    assert manifest["items_per_depth"] == {"0": 2, "1": 2}
+    # one set per depth: sg/pl, times attractors match/mismatch when the sentence has an attractor
+    assert manifest["items_per_depth"]["1"] == 4 and manifest["items_per_depth"]["0"] in (2, 4)
     assert "nltk" in manifest["versions"]
 
 

@@ -187,9 +187,17 @@ def test_grammar_errors_nested_features_rejected(tmp_path):
     expect_error(tmp_path, text, message="nested feature structure", line=5)
 
 
-def test_grammar_errors_bad_weight(tmp_path):
-    text = HEADER + "rules: |\n  S -> 'a' @ 0\n"
-    expect_error(tmp_path, text, message="not a positive number", line=5)
+@pytest.mark.parametrize("weight", ["-1", "1e-300", "inf", "1e12"])
+def test_grammar_errors_bad_weight(tmp_path, weight):
+    text = HEADER + f"rules: |\n  S -> 'a' @ {weight}\n"
+    expect_error(tmp_path, text, message=f"weight '{weight}' is not 0 or a number between", line=5)
+
+
+def test_grammar_errors_weight_not_a_number(tmp_path):
+    text = HEADER + "rules: |\n  S -> 'a' @ nan\n"
+    expect_error(tmp_path, text, message="weight 'nan' is not 0 or a number", line=5)
+    text = HEADER + "rules: |\n  S -> 'a' @ heavy\n"
+    expect_error(tmp_path, text, message="weight 'heavy' is not a number", line=5)
 
 
 def test_grammar_errors_unary_cycle(tmp_path):

@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..grammar.compile import CompiledGrammar
-from ..grammar.model import Grammar
+from ..grammar.model import Grammar, PairSpec
 from ..schema import Item, MemberSpans, PairFacts, Regions
 from .derivation import Node, marked_spans, spans
 from .metrics import tree_metrics
-from .pairs import make_bad
+from .pairs import Fill, make_bad
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,17 @@ class Agreement:
 
 
 def build_item(compiled: CompiledGrammar, node: Node, item_id: str, depth: int, kind: str,
-               control_of: str | None = None) -> Item:
-    """The item for ``node``, sampled at exact embedding ``depth`` (``kind`` is "test" or "control")."""
+               control_of: str | None = None, *, pair: PairSpec | None = None, set_id: str | None = None,
+               condition: dict[str, Any] | None = None, fill: Fill | None = None) -> Item:
+    """The item for ``node``, sampled at exact embedding ``depth`` (``kind`` is "test" or "control").
+
+    ``pair`` is the pair type to make (default: the grammar's first); ``fill`` draws new material for
+    a length-changing pair; ``set_id`` and ``condition`` are recorded as given.
+    """
     from nltk import Tree  # nltk is slow to import; only building items needs it
 
     grammar = compiled.grammar
+    pair = pair or grammar.pair
     words = node.words()
     tree_text = node.bracketed()
     metrics = tree_metrics(Tree.fromstring(tree_text), grammar.embedding, grammar.clauses)
@@ -39,20 +46,22 @@ def build_item(compiled: CompiledGrammar, node: Node, item_id: str, depth: int, 
     bad_words = None
     regions = Regions()
     pair_facts = None
-    if grammar.pair is not None:
-        bad_node, targets = make_bad(compiled, node)
+    if pair is not None:
+        bad_node, targets = make_bad(compiled, node, pair, fill)
         bad_words = bad_node.words()
-        bad_spans = [(s, e) for _, s, e in marked_spans(bad_node, grammar.pair.target)]
+        bad_spans = [(s, e) for _, s, e in marked_spans(bad_node, pair.target)]
         tg, tb = _cover([(s, e) for _, s, e in targets]), _cover(bad_spans)
         target = MemberSpans(good=tg, bad=tb)
         if grammar.critical == "target-to-end":
             critical = MemberSpans(good=[tg[0], len(words)], bad=[tb[0], len(bad_words)])
+        elif grammar.critical == "marker":
+            critical = _marker_region(grammar, node, bad_node) or target
         else:
             critical = target
-        good_value = targets[0][0].ground.node.get(grammar.pair.flip)
-        pair_facts = PairFacts(feature=grammar.pair.flip, good_value=good_value,
-                               bad_value=dict(grammar.pair.values).get(good_value))
-        facts = agreement(grammar, node, tg[0]) if grammar.controller else None
+        good_value = targets[0][0].ground.node.get(pair.flip)
+        pair_facts = PairFacts(feature=pair.flip, good_value=good_value, bad_value=dict(pair.values).get(good_value),
+                               type=pair.type)
+        facts = agreement(grammar, node, tg[0], pair) if grammar.controller else None
         if facts is not None:
             metrics.update(sv_distance=facts.sv_distance, attractors=facts.attractors)
         regions = Regions(target=target, critical=critical,
@@ -60,7 +69,16 @@ def build_item(compiled: CompiledGrammar, node: Node, item_id: str, depth: int, 
     return Item(id=item_id, grammar=grammar.name, construction=grammar.construction, kind=kind,
                 control_of=control_of, depth=depth, good=" ".join(words),
                 bad=" ".join(bad_words) if bad_words is not None else None, tree=tree_text, regions=regions,
-                pair=pair_facts, frame=node.frame_id(), metrics=metrics)
+                pair=pair_facts, frame=node.frame_id(), metrics=metrics, set_id=set_id, condition=condition)
+
+
+def _marker_region(grammar: Grammar, good: Node, bad: Node) -> MemberSpans | None:
+    """The words of the nodes carrying the grammar's critical marker, in each member (None if either has none)."""
+    spans_good = [(s, e) for _, s, e in marked_spans(good, grammar.critical_marker)]
+    spans_bad = [(s, e) for _, s, e in marked_spans(bad, grammar.critical_marker)]
+    if not spans_good or not spans_bad:
+        return None
+    return MemberSpans(good=_cover(spans_good), bad=_cover(spans_bad))
 
 
 def _cover(word_spans: list[tuple[int, int]]) -> list[int]:
@@ -73,7 +91,7 @@ def target_start(grammar: Grammar, node: Node) -> int:
     return min(s for _, s, _ in marked_spans(node, grammar.pair.target))
 
 
-def agreement(grammar: Grammar, node: Node, target_start: int) -> Agreement | None:
+def agreement(grammar: Grammar, node: Node, target_start: int, pair: PairSpec | None = None) -> Agreement | None:
     """Subject-verb distance and attractor count for agreement grammars (None without a controller).
 
     The distance runs from the controller's last word (its head) to ``target_start``.
@@ -81,7 +99,8 @@ def agreement(grammar: Grammar, node: Node, target_start: int) -> Agreement | No
     (default: the controller head's own category) and whose value of the flipped feature
     differs from the controller's.
     """
-    if not grammar.controller or grammar.pair is None:
+    pair = pair or grammar.pair
+    if not grammar.controller or pair is None:
         return None
     ctrl = marked_spans(node, grammar.controller, lowest=True)
     if not ctrl:
@@ -89,7 +108,7 @@ def agreement(grammar: Grammar, node: Node, target_start: int) -> Agreement | No
     ctrl_node, s, e = ctrl[0]
     head = e - 1
     preterminals = [(n, s2) for n, s2, e2 in spans(node) if e2 - s2 == 1 and all(isinstance(c, str) for c in n.children)]
-    flip = grammar.pair.flip
+    flip = pair.flip
     head_pt = next((n for n, s2 in preterminals if s2 == head), None)
     value = ctrl_node.ground.node.get(flip)
     attractors = 0

@@ -6,7 +6,6 @@ global random state is touched (each depth and each control has its own seeded R
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,13 @@ from ..errors import UsageError
 from ..grammar import Grammar, compile_grammar, load_grammar
 from ..logs import logger
 from ..schema import Item
-from .builder import build_item
+from .conditions import conditions_for
 from .controls import matched_control
 from .sampling import MAX_WORDS_LIMIT, DepthTable, build_table
+from .sets import SetMaker, SetPlan, Tally, sets_needed
+from .validity import MAX_NESTING
 
 DEFAULT_DEPTHS = "0-4"  # the depths `generate` makes when none are asked for (library and CLI)
-UNIQUE_ATTEMPTS = 50  # draws per wanted item before giving up on finding distinct sentences
 
 
 def parse_depths(text: str) -> tuple[int, ...]:
@@ -55,12 +55,16 @@ class Options:
     extra_words: int = 6  # without max_words: lengths up to the shortest possible + this
     length_mode: str = "uniform"  # "uniform" over reachable lengths, or "weighted" by derivation mass
     unique: bool = True  # no sentence twice at one depth
+    design: str | None = None  # "ladder" or "independent"; None: the grammar's design (its `design: sets:`)
 
     def __post_init__(self) -> None:
         if self.per_depth < 1:
             raise UsageError("--per-depth must be at least 1", fix="e.g. --per-depth 20")
         if not self.depths or min(self.depths) < 0:
             raise UsageError("depths must be non-negative", fix="e.g. --depths 0-6 or --depths 0,2,4")
+        if self.design not in (None, "ladder", "independent"):
+            raise UsageError(f"unknown design {self.design!r}",
+                             fix="use ladder (one lexical frame at every depth) or independent (new words per depth)")
         if self.length_mode not in ("uniform", "weighted"):
             raise UsageError(f"unknown length mode {self.length_mode!r}", fix="use uniform or weighted")
         if self.min_words and self.max_words and self.min_words > self.max_words:
@@ -80,6 +84,8 @@ class Options:
         }
         if not self.unique:
             out["unique"] = False
+        if self.design is not None:
+            out["design"] = self.design
         return out
 
 
@@ -102,18 +108,62 @@ def make_options(depths: str | tuple[int, ...] | list[int] = DEFAULT_DEPTHS, per
     return Options(depths=tuple(sorted(set(depths))), per_depth=per_depth, seed=seed, **options)
 
 
+@dataclass(frozen=True)
+class Generation:
+    """What one generation made: the items, the design used, and the frames drawn, kept and rejected."""
+
+    items: list[Item]
+    design: dict[str, Any]
+    tally: Tally
+
+
 def generate_items(grammar: Grammar, opts: Options) -> list[Item]:
     """The items for ``opts``: per depth, the test items, each followed by its control when asked."""
-    table = build_table(compile_grammar(grammar), max(opts.depths), need_words=opts.max_words,
-                        weighted=not opts.uniform, max_words=opts.max_words)
+    return run_generation(grammar, opts).items
+
+
+def run_generation(grammar: Grammar, opts: Options) -> Generation:
+    """The items for ``opts`` with the facts the manifest records (design, sets drawn and rejected)."""
+    compiled = compile_grammar(grammar)
+    table = build_table(compiled, max(opts.depths), need_words=opts.max_words, weighted=not opts.uniform,
+                        max_words=opts.max_words)
+    design = opts.design or grammar.design.sets
+    lengths = {d: _window(table, d, opts) for d in opts.depths}
+    weights = ({d: [float(table.counts(d)[n]) for n in lengths[d]] for d in opts.depths}
+               if opts.length_mode == "weighted" else None)
+    n_sets = sets_needed(grammar, opts.per_depth)
+    plan = SetPlan(design, opts.depths, n_sets, opts.seed, lengths, weights, opts.unique)
+    tally = Tally()
+    maker = SetMaker(compiled, table)
+    tests = sorted(maker.make(plan, tally), key=lambda item: item.depth)  # stable: set and condition order kept
+    _warn_missing_sets(grammar, plan, tests, tally)
     items: list[Item] = []
-    for depth in opts.depths:
-        for item in _sample_depth(table, depth, opts):
-            items.append(item)
-            if opts.controls:
-                items.append(matched_control(table, item, opts.seed))
+    for item in tests:
+        items.append(item)
+        if opts.controls and item.depth > 0:
+            items.append(matched_control(table, item, opts.seed, maker.chart))
     _warn_unmatched_controls(items)
-    return items
+    facts = {"sets": design, "n_sets": n_sets, "conditions": [c.to_record() for c in conditions_for(grammar, True)],
+             "frames_drawn": tally.drawn, "frames_kept": tally.kept}
+    return Generation(items, facts, tally)
+
+
+def _warn_missing_sets(grammar: Grammar, plan: SetPlan, tests: list[Item], tally: Tally) -> None:
+    """A warning (with the commonest reasons) when fewer complete sets than asked could be made."""
+    kept = len({i.set_id for i in tests if plan.design == "ladder"}) if plan.design == "ladder" else None
+    per_depth = {d: len({i.set_id for i in tests if i.depth == d}) for d in plan.depths}
+    short = {d: k for d, k in per_depth.items() if k < plan.n_sets}
+    if not short:
+        return
+    reasons: dict[str, int] = {}
+    for by_reason in tally.rejected.values():
+        for reason, count in by_reason.items():
+            reasons[reason] = reasons.get(reason, 0) + count
+    top = ", ".join(f"{r} {c}" for r, c in sorted(reasons.items(), key=lambda kv: -kv[1])[:3]) or "none"
+    where = ", ".join(f"depth {d}: {k}" for d, k in sorted(short.items()))
+    logger.warning(f"warning: {grammar.name}: only {where} of {plan.n_sets} complete sets "
+                   f"({'ladders' if kept is not None else 'frames'}) could be made; frames rejected: {top} "
+                   "(`depthkit grammar check` shows examples)")
 
 
 def _window(table: DepthTable, depth: int, opts: Options) -> list[int]:
@@ -129,38 +179,21 @@ def _window(table: DepthTable, depth: int, opts: Options) -> list[int]:
     return lengths
 
 
-def _sample_depth(table: DepthTable, depth: int, opts: Options) -> list[Item]:
-    grammar = table.compiled.grammar
-    rng = random.Random(f"{opts.seed}/{grammar.name}/{depth}")
-    lengths = _window(table, depth, opts)
-    mass = [float(table.counts(depth)[n]) for n in lengths]
-    seen: set[str] = set()
-    items: list[Item] = []
-    attempts = 0
-    while len(items) < opts.per_depth and attempts < opts.per_depth * UNIQUE_ATTEMPTS:
-        attempts += 1
-        if opts.length_mode == "uniform":
-            length = lengths[rng.randrange(len(lengths))]
-        else:
-            length = rng.choices(lengths, weights=mass)[0]
-        node = table.sample(rng, depth, length)
-        sentence = " ".join(node.words())
-        if opts.unique and sentence in seen:
-            continue
-        seen.add(sentence)
-        items.append(build_item(table.compiled, node, f"{grammar.name}/d{depth}/{len(items):03d}", depth, "test"))
-    if len(items) < opts.per_depth:
-        logger.warning(f"warning: {grammar.name}: only {len(items)} distinct sentences found at depth {depth} "
-                       f"(asked for {opts.per_depth}); widen the length window or the lexicon")
-    return items
-
-
 def _warn_unmatched_controls(items: list[Item]) -> None:
-    gaps = [abs(i.match["n_words"]) for i in items if i.is_control and i.match]
-    if any(gaps):
-        logger.warning(f"warning: {sum(1 for x in gaps if x)} of {len(gaps)} controls differ in length from their "
-                       f"item (up to {max(gaps)} words; see `match` in items.jsonl): the grammar has too few ways to "
-                       "make a long depth-0 sentence (e.g. let a place PP contain another)")
+    """One line saying how far controls stayed from their items (``match`` has the details per control)."""
+    controls = [i for i in items if i.is_control and i.match]
+    if not controls:
+        return
+    parts = []
+    for key in ("sv_distance", "attractors", "n_words"):
+        gaps = [abs(c.match[key]) for c in controls if c.match.get(key)]
+        if gaps:
+            parts.append(f"{key} in {len(gaps)} (up to {max(gaps)})")
+    if parts:
+        logger.warning(f"warning: of {len(controls)} controls, these differ from their item: {'; '.join(parts)} "
+                       f"(see `match` in items.jsonl): the grammar has no closer depth-0 sentence within "
+                       f"{MAX_NESTING} nested modifiers")
 
 
-__all__ = ["DEFAULT_DEPTHS", "Options", "generate", "generate_items", "make_options", "parse_depths"]
+__all__ = ["DEFAULT_DEPTHS", "Generation", "Options", "generate", "generate_items", "make_options", "parse_depths",
+           "run_generation"]

@@ -55,7 +55,7 @@ class DepthTable:
             rs = []
             for g in compiled.rules_for[s]:
                 children = tuple(-1 if isinstance(c, str) else self.index[c] for c in g.children)
-                rs.append(_Rule(g, children, g.rule.weight if weighted else 1.0))
+                rs.append(_Rule(g, children, _weight(g.rule.weight, weighted)))
             self.rules.append(rs)
         # ex[d, s, l]: weighted count of derivations of state s with depth exactly d and l words.
         # le[d, s, l]: the same with depth <= d. Index n is the terminal pseudo-state (one word, depth 0).
@@ -234,6 +234,13 @@ class DepthTable:
                 need_hit = False
             remaining -= int(t)
         return plan
+
+
+def _weight(weight: float, weighted: bool) -> float:
+    """A rule's sampling weight: 0 for parse-only rules (``@ 0``) even when weights are ignored."""
+    if weight == 0:
+        return 0.0
+    return weight if weighted else 1.0
 
 
 def _choose(rng: random.Random, weights: np.ndarray) -> int:

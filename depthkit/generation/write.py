@@ -12,17 +12,20 @@ from ..grammar.model import Grammar
 from ..logs import logger
 from ..schema import GenerateSection, Item
 from ..store import ITEMS_FILE, VERIFICATION_FILE, package_versions, save_section, write_jsonl
-from .items import Options
+from .items import Generation, Options
 
 
-def write_generated(out: str | Path, grammar: Grammar, items: Sequence[Item], options: Options | Mapping[str, Any], *,
-                    warn_stale: bool = True) -> Path:
+def write_generated(out: str | Path, grammar: Grammar, items: Sequence[Item] | Generation,
+                    options: Options | Mapping[str, Any], *, warn_stale: bool = True) -> Path:
     """Write ``items.jsonl`` and the ``generate`` section of ``manifest.json`` into ``out``; returns the items path.
 
-    ``options`` are recorded in the manifest: an :class:`Options` as :meth:`Options.to_manifest`
+    ``items`` is a :class:`Generation` (its design and rejection counts go into the manifest) or a list
+    of items. ``options`` are recorded in the manifest: an :class:`Options` as :meth:`Options.to_manifest`
     gives them, a mapping as it is. With ``warn_stale``, log a warning when new items replace
     old ones that were already verified or evaluated in that folder.
     """
+    generation = items if isinstance(items, Generation) else None
+    items = generation.items if generation is not None else list(items)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UsageError("--out exists and is not a folder", path=out, fix="give a folder path, e.g. generated/my-set")
@@ -48,6 +51,8 @@ def write_generated(out: str | Path, grammar: Grammar, items: Sequence[Item], op
         items_per_depth={str(k): v for k, v in sorted(by_depth.items())},
         depthkit_version=__version__,
         versions=package_versions(("depthkit", "nltk", "numpy", "pyyaml")),
+        design=generation.design if generation is not None else {},
+        rejected=generation.tally.to_record() if generation is not None else {},
     ))
     return items_path
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from ..errors import InputError
 from .compile import CompiledGrammar, rules_by_category
-from .model import Grammar, GroundRule, Rule, Spec, State, Symbol, Var, format_value, is_on
+from .model import Grammar, GroundRule, PairSpec, Rule, Spec, State, Symbol, Var, format_value, is_on
 from .twins import flip_state, twin_rules, uneven_twin_line
 
 
@@ -29,8 +29,8 @@ def check_compiled(compiled: CompiledGrammar) -> None:
     """Checks on the grounded grammar: embedding recursion, unary cycles, the pair recipe."""
     check_embedding_recursion(compiled)
     check_unary_cycles(compiled)
-    if compiled.grammar.pair is not None:
-        check_pair(compiled)
+    for pair in compiled.grammar.pair_types:
+        check_pair(compiled, pair)
 
 
 def check_defined(grammar: Grammar, by_cat: dict[str, list[Rule]]) -> None:
@@ -115,37 +115,65 @@ def check_unary_cycles(compiled: CompiledGrammar) -> None:
             visit(s, [s])
 
 
-def check_pair(compiled: CompiledGrammar) -> None:
-    """A reachable node carries the pair's marker, its flip value flips, and every marked rule has a twin."""
+def check_pair(compiled: CompiledGrammar, pair: PairSpec | None = None) -> None:
+    """A reachable node carries the pair's marker, its flip value flips, and every marked rule has a twin,
+    all the way down: every rule below a marked node that the flip can reach has its twin too (what
+    `depthkit generate` will need, so `grammar check` refuses what generate would refuse)."""
     grammar = compiled.grammar
-    pair = grammar.pair
+    pair = pair or grammar.pair
     assert pair is not None
-    for g in _marked_grounds(compiled):
+    key = "pairs" if grammar.pairs and pair.name else "pair"
+    memo: dict[tuple[int, State], None] = {}
+    for g in _marked_grounds(compiled, pair):
         if g.node.get(pair.flip) is None:
             raise InputError(f"pair: the marked node {g.node} has no {pair.flip} feature to flip",
                              path=g.rule.path, line=g.rule.line,
                              fix=f"give the marked node a {pair.flip} value (e.g. {pair.flip}=?n)")
         flipped = flip_state(g.node, pair)
         if flipped is None:
-            raise InputError(f"pair: {pair.flip}={format_value(g.node.get(pair.flip))} has no flip in pair.values",
-                             path=grammar.path, field="pair", fix="add it to pair.values")
-        if not twin_rules(compiled, g, flipped):
-            uneven = uneven_twin_line(compiled, g.rule, pair.flip)
-            if uneven is not None:
-                raise InputError(
-                    f"pair: twin lines differ in length: this line has {g.rule.n_alts} alternatives, its "
-                    f"{pair.flip} twin at {uneven.where} has {uneven.n_alts}", path=g.rule.path, line=g.rule.line,
-                    fix="twin lines must list the same number of words in the same order")
+            raise InputError(f"pair: {pair.flip}={format_value(g.node.get(pair.flip))} has no flip in the recipe's "
+                             "values", path=grammar.path, field=key, fix="add it to values:")
+        _check_twins(compiled, g, flipped, pair, memo)
+
+
+def _check_twins(compiled: CompiledGrammar, g: GroundRule, new_state: State, pair: PairSpec,
+                 memo: dict[tuple[int, State], None]) -> None:
+    """``g`` can be re-derived under ``new_state`` (and so can every child whose requirement changes)."""
+    if new_state == g.state or (id(g), new_state) in memo:
+        return
+    memo[(id(g), new_state)] = None
+    twins = twin_rules(compiled, g, new_state, pair.flip)
+    if not twins:
+        if pair.changes_length and not g.rule.is_lexical and any(x.rule.weight > 0 for x in compiled.ground(new_state)):
+            return  # re-derived with a rule of another shape (see generation.pairs)
+        uneven = uneven_twin_line(compiled, g.rule, pair.flip)
+        if uneven is not None:
             raise InputError(
-                f"pair: `{g.rule}` has no twin with {pair.flip}={format_value(flipped.get(pair.flip))}",
-                path=g.rule.path, line=g.rule.line,
-                fix="add the matching entry at the same position in the twin line "
-                    f"(e.g. the {pair.flip}={format_value(flipped.get(pair.flip))} line of {g.rule.lhs.category})")
+                f"pair: twin lines differ in length: this line has {g.rule.n_alts} alternatives, its "
+                f"{pair.flip} twin at {uneven.where} has {uneven.n_alts}", path=g.rule.path, line=g.rule.line,
+                fix="twin lines must list the same number of words in the same order")
+        raise InputError(
+            f"pair: `{g.rule}` has no twin for {new_state}", path=g.rule.path, line=g.rule.line,
+            fix="add the matching entry at the same position in the twin line "
+                f"(e.g. the {pair.flip}={format_value(new_state.get(pair.flip, '?'))} line of {g.rule.lhs.category})"
+                + ("; or set `changes_length: true` in the recipe if the flip may change the words' number"
+                   if not g.rule.is_lexical else ""))
+    twin = twins[0]
+    for old, new in zip(g.children, twin.children):
+        if isinstance(old, str) or isinstance(new, str):
+            if isinstance(old, str) != isinstance(new, str):
+                raise InputError(f"pair: twin `{twin.rule}` does not have the shape of `{g.rule}`",
+                                 path=twin.rule.path, line=twin.rule.line,
+                                 fix="twin lines must have the same symbols in the same order")
+            continue
+        if old != new:
+            for child in compiled.ground(old):
+                if child.rule.weight > 0:
+                    _check_twins(compiled, child, new, pair, memo)
 
 
-def _marked_grounds(compiled: CompiledGrammar) -> Iterator[GroundRule]:
+def _marked_grounds(compiled: CompiledGrammar, pair: PairSpec) -> Iterator[GroundRule]:
     """The ground rules whose node carries the pair's marker, state by state in discovery order."""
-    pair = compiled.grammar.pair
     marked = [s for s in compiled.order if is_on(s.get(pair.target))]
     if not marked:
         marked_nodes = [g for gs in compiled.rules_for.values() for g in gs if is_on(g.node.get(pair.target))]

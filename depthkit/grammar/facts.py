@@ -10,7 +10,9 @@ from typing import Any
 
 from ..generation.sampling import DepthTable
 from .compile import compile_grammar
-from .model import Grammar, is_on
+from .model import Grammar, format_value, is_on
+
+LINT_FRAMES = 20  # frames drawn per depth by the stimulus check
 
 
 def grammar_facts(grammar: Grammar, max_depth: int = 8, max_words: int = 30) -> dict[str, Any]:
@@ -31,10 +33,12 @@ def grammar_facts(grammar: Grammar, max_depth: int = 8, max_words: int = 30) -> 
     lexical = [r for r in grammar.rules if r.is_lexical]
     words = {w for r in lexical for w in r.rhs}
     pair = None
-    if grammar.pair:
-        targets = sorted({str(s) for s in compiled.order if is_on(s.get(grammar.pair.target))})
-        pair = {"target": grammar.pair.target, "flip": grammar.pair.flip,
-                "values": {str(k): str(v) for k, v in grammar.pair.values}, "marked_nodes": targets}
+    pairs = []
+    for p in grammar.pair_types:
+        targets = sorted({str(s) for s in compiled.order if is_on(s.get(p.target))})
+        pairs.append({"type": p.type, "target": p.target, "flip": p.flip, "changes_length": p.changes_length,
+                      "values": {format_value(k): format_value(v) for k, v in p.values}, "marked_nodes": targets})
+    pair = pairs[0] if pairs else None
     return {
         "name": grammar.name,
         "path": grammar.path,
@@ -50,13 +54,65 @@ def grammar_facts(grammar: Grammar, max_depth: int = 8, max_words: int = 30) -> 
         "ground_states": len(compiled.order),
         "weighted": any(r.weight != 1.0 for r in grammar.rules),
         "pair": pair,
+        "pairs": pairs,
         "agreement_controller": grammar.controller,
-        "critical": grammar.critical,
+        "critical": grammar.critical if grammar.critical != "marker" else f"marker {grammar.critical_marker}",
+        "design": {"sets": grammar.design.sets, "controller": [format_value(v) for v in grammar.design.controller],
+                   "attractors": list(grammar.design.attractors)},
+        "may_repeat": sorted(grammar.may_repeat),
         "ptb_labels": dict(grammar.ptb_labels),
         "includes": list(grammar.includes),
         "max_words_counted": max_words,
         "depths": depths,
     }
+
+
+def stimulus_check(grammar: Grammar, depths: list[int], frames: int = LINT_FRAMES, seed: int = 0) -> dict[str, Any]:
+    """Draw ``frames`` frames per depth as `depthkit generate` would and count what its checks reject.
+
+    Per depth: frames drawn and kept, and per reason (another reading at another depth, a bad member the
+    grammar accepts, a repeated word, no ladder step, a condition the grammar forbids) the count, the rate
+    and one example sentence. The ``ladder`` entry says how many frames at the deepest depth gave a
+    complete ladder (every rung, every condition).
+    """
+    from ..generation.items import Options, _window
+    from ..generation.sampling import build_table
+    from ..generation.sets import SetMaker, SetPlan, Tally
+
+    compiled = compile_grammar(grammar)
+    table = build_table(compiled, max(depths))
+    maker = SetMaker(compiled, table)
+    opts = Options(depths=tuple(depths))
+    lengths = {d: _window(table, d, opts) for d in depths}
+    out: dict[str, Any] = {"frames_per_depth": frames, "depths": []}
+    for d in depths:
+        tally = Tally()
+        maker.make(SetPlan("independent", (d,), frames, seed, lengths), tally)
+        rejected = tally.rejected.get(d, {})
+        out["depths"].append({
+            "depth": d, "drawn": tally.drawn, "kept": tally.kept,
+            "rejected": {r: {"count": c, "rate": round(c / tally.drawn, 3) if tally.drawn else None,
+                             "example": tally.examples.get((d, r))} for r, c in sorted(rejected.items())},
+        })
+    if len(depths) > 1:
+        tally = Tally()
+        maker.make(SetPlan("ladder", tuple(depths), frames, seed, lengths), tally)
+        out["ladder"] = {"drawn": tally.drawn, "kept": tally.kept, "rejected": tally.to_record()}
+    return out
+
+
+def format_stimulus_check(check: dict[str, Any]) -> str:
+    """:func:`stimulus_check` as lines a linguist reads."""
+    lines = [f"  stimulus check ({check['frames_per_depth']} frames per depth, drawn as `depthkit generate` does):"]
+    for d in check["depths"]:
+        share = f"{d['kept']}/{d['drawn']} kept" if d["drawn"] else "nothing drawn"
+        lines.append(f"    depth {d['depth']}: {share}")
+        for reason, r in d["rejected"].items():
+            lines.append(f"      {reason}: {r['count']} ({r['rate']:.0%}), e.g. \"{r['example']}\"")
+    if "ladder" in check:
+        lad = check["ladder"]
+        lines.append(f"    ladders over all these depths: {lad['kept']}/{lad['drawn']} frames gave a complete ladder")
+    return "\n".join(lines)
 
 
 def format_facts(facts: dict[str, Any]) -> str:
@@ -68,14 +124,17 @@ def format_facts(facts: dict[str, Any]) -> str:
         f"  {facts['rules']} phrase rules, {facts['lexical_rules']} lexical rules, {facts['distinct_words']} distinct words, "
         f"{facts['ground_states']} feature-grounded states" + ("; weighted" if facts["weighted"] else ""),
     ]
-    if facts["pair"]:
-        p = facts["pair"]
-        lines.append(f"  minimal pair: flip {p['flip']} ({', '.join(f'{k}->{v}' for k, v in p['values'].items())}) "
-                     f"at nodes marked {p['target']}")
-    else:
+    for p in facts["pairs"]:
+        lines.append(f"  minimal pair '{p['type']}': flip {p['flip']} "
+                     f"({', '.join(f'{k}->{v}' for k, v in p['values'].items())}) at nodes marked {p['target']}"
+                     + (" (may change length)" if p["changes_length"] else ""))
+    if not facts["pairs"]:
         lines.append("  minimal pair: none (no `pair:`); items will have bad = null")
     if facts["agreement_controller"]:
         lines.append(f"  agreement controller marked {facts['agreement_controller']} (sv_distance and attractors computed)")
+    design = facts["design"]
+    lines.append(f"  design: {design['sets']} sets; controller values "
+                 f"{', '.join(design['controller']) or 'all the pair flips'}; attractors {', '.join(design['attractors'])}")
     reach = [d["depth"] for d in facts["depths"] if d["reachable"]]
     lines.append(f"  reachable depths within {facts['max_words_counted']} words: "
                  f"{', '.join(map(str, reach)) or 'none'}")
@@ -88,4 +147,6 @@ def format_facts(facts: dict[str, Any]) -> str:
         else:
             lines.append(f"  {d['depth']:>5}  {'-':>9}  unreachable within the word limit")
     lines.append("  (uniform counts: every derivation counted once, rule weights ignored; --json for all lengths)")
+    if facts.get("stimulus_check"):
+        lines.append(format_stimulus_check(facts["stimulus_check"]))
     return "\n".join(lines)

@@ -14,30 +14,31 @@ import re
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
-
 from ..errors import InputError
+from ..yamlfile import KeyLines, load_mapping, read_text
 from .checks import check_compiled, check_rules
 from .compile import compile_grammar
-from .model import Grammar, PairSpec, format_value
+from .model import Design, Grammar, PairSpec, format_value
 from .rules import RuleSource, feature_domain, parse_rules
 from .shipped import resolve_grammar_path
 
 TOP_LEVEL_KEYS = {
-    "name", "description", "construction", "version", "start", "embedding", "clauses", "pair",
-    "critical", "agreement", "ptb_labels", "include", "rules", "lexicon", "max_words", "notes",
+    "name", "description", "construction", "version", "start", "embedding", "clauses", "pair", "pairs",
+    "critical", "agreement", "ptb_labels", "include", "rules", "lexicon", "max_words", "notes", "design",
+    "may_repeat",
 }
 INCLUDED_KEYS = {"rules", "lexicon", "description", "notes"}
-PAIR_KEYS = {"target", "flip", "values"}
+PAIR_KEYS = {"target", "flip", "values", "changes_length"}
 AGREEMENT_KEYS = {"controller", "attractors"}
-CRITICAL_CHOICES = ("target-to-end", "target")
+DESIGN_KEYS = {"sets", "controller", "attractors"}
+SET_DESIGNS = ("ladder", "independent")
+ATTRACTOR_CONDITIONS = ("match", "mismatch")
+CRITICAL_CHOICES = ("target-to-end", "target", "{marker: FEATURE}")
 REQUIRED_FIXES = {
     "name": "add `name: my-grammar` (letters, digits, dashes)",
     "embedding": "add `embedding: [RC]` listing the categories whose nesting counts as depth",
     "rules": "add `rules: |` followed by NLTK feature-CFG rules, one per line",
 }
-
-KeyLines = dict[str, tuple[int, int]]  # key -> (line of the key, line where its block text starts), 1-based
 
 
 def load_grammar(name_or_path: str | Path) -> Grammar:
@@ -55,36 +56,13 @@ def load_grammar(name_or_path: str | Path) -> Grammar:
 
 
 def read_yaml(path: Path) -> tuple[dict, KeyLines, str]:
-    """The file's top-level mapping, the line of each key, and its text."""
-    raw = path.read_bytes()
-    if not raw.strip():
+    """The file's top-level mapping, the line of each key, and its text (see :mod:`depthkit.yamlfile`)."""
+    fix = "check indentation and quoting there; rule text goes in a block (`rules: |`)"
+    text = read_text(path, "grammar file", fix="grammar files are plain-text YAML (see docs/grammars.md)")
+    if not text.strip():
         raise InputError("the grammar file is empty", path=path,
                          fix="start from docs/grammars.md or copy a shipped grammar (`depthkit grammar list`)")
-    if b"\x00" in raw:
-        raise InputError("this is a binary file, not a YAML grammar", path=path,
-                         fix="grammar files are plain-text YAML (see docs/grammars.md)")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", path=path, fix="save the file as UTF-8") from None
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"YAML syntax error: {problem}", path=path, line=(mark.line + 1) if mark else None,
-                         fix="check indentation and quoting there; rule text goes in a block (`rules: |`)") from None
-    if not isinstance(data, dict):
-        raise InputError("a grammar file must be a YAML mapping (name:, start:, rules:, …)", path=path, line=1,
-                         fix="see docs/grammars.md for the keys")
-    key_lines: KeyLines = {}
-    if isinstance(node, yaml.MappingNode):
-        for knode, vnode in node.value:
-            first = vnode.start_mark.line + 1
-            if isinstance(vnode, yaml.ScalarNode) and vnode.style in ("|", ">"):
-                first += 1
-            key_lines[str(knode.value)] = (knode.start_mark.line + 1, first)
+    data, key_lines = load_mapping(text, path, what="grammar file", fix=fix)
     return data, key_lines, text
 
 
@@ -119,26 +97,27 @@ class _GrammarFile:
         embedding = self._embedding(categories)
         clauses = data.get("clauses", None)
         clauses = set(embedding) | {start} if clauses is None else set(clauses)
-        pair = self._pair(rules)
-        critical = data.get("critical", "target-to-end")
-        if critical not in CRITICAL_CHOICES:
-            self.fail(f"critical must be one of {', '.join(CRITICAL_CHOICES)}, got {critical!r}", "critical",
-                      fix="target-to-end scores the changed word(s) and everything after them (recommended)")
+        pairs = self._pairs(rules)
+        critical, critical_marker = self._critical()
         controller, attractors = self._agreement(categories)
+        may_repeat = self._categories("may_repeat", categories)
+        design = self._design(pairs)
         ptb = data.get("ptb_labels", {}) or {}
         if not isinstance(ptb, dict):
             self.fail("'ptb_labels' must map categories to Penn Treebank labels", "ptb_labels",
                       fix="e.g. `ptb_labels: {RC: SBAR}`")
         max_words = data.get("max_words")
-        if max_words is not None and (not isinstance(max_words, int) or max_words < 1):
+        if max_words is not None and (isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1):
             self.fail("max_words must be a positive integer", "max_words", fix="e.g. `max_words: 40`")
         return Grammar(
             name=name, path=str(self.path), sha256=hashlib.sha256(text.encode()).hexdigest(),
             description=str(data.get("description", "")).strip(), construction=str(data.get("construction", name)),
-            start=start, embedding=frozenset(embedding), clauses=frozenset(clauses), pair=pair, critical=critical,
+            start=start, embedding=frozenset(embedding), clauses=frozenset(clauses),
+            pair=pairs[0] if pairs else None, critical=critical,
             controller=controller, attractor_categories=frozenset(attractors),
             ptb_labels=tuple(sorted((str(k), str(v)) for k, v in ptb.items())),
             rules=tuple(rules), max_words=max_words, includes=tuple(self.includes), rule_text="\n".join(nltk_lines),
+            pairs=tuple(pairs), critical_marker=critical_marker, may_repeat=frozenset(may_repeat), design=design,
         )
 
     def _check_keys(self) -> None:
@@ -196,33 +175,125 @@ class _GrammarFile:
                           fix=_close_hint(cat, sorted(categories)) + "list categories that appear on the left of a rule")
         return embedding
 
-    def _pair(self, rules: list) -> PairSpec | None:
-        p = self.data.get("pair")
-        if p is None:
-            return None
+    def _pairs(self, rules: list) -> list[PairSpec]:
+        """The pair types: ``pair:`` (one) or ``pairs:`` (a mapping of named recipes)."""
+        if "pair" in self.data and "pairs" in self.data:
+            self.fail("give either `pair:` (one recipe) or `pairs:` (named recipes), not both", "pairs",
+                      fix="move the recipe of `pair:` into `pairs:` under a name, e.g. `pairs: {number: {...}}`")
+        if self.data.get("pair") is not None:
+            return [self._pair(self.data["pair"], rules, "pair", "")]
+        named = self.data.get("pairs")
+        if named is None:
+            return []
+        if not isinstance(named, dict) or not named:
+            self.fail("'pairs' must map a name to each recipe", "pairs",
+                      fix="e.g. `pairs: {number: {target: TARGET, flip: NUM}, gender: {target: TARGET, flip: GEN}}`")
+        out = []
+        for name, recipe in named.items():
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
+                self.fail(f"pair type name {name!r} is not a simple name", "pairs", fix="use e.g. number, gender")
+            out.append(self._pair(recipe, rules, "pairs", name))
+        return out
+
+    def _pair(self, p: Any, rules: list, key: str, name: str) -> PairSpec:
+        where = f"{key}.{name}" if name else key
         if not isinstance(p, dict):
-            self.fail("'pair' must be a mapping with target: and flip:", "pair",
+            self.fail(f"'{where}' must be a mapping with target: and flip:", key,
                       fix="e.g. `pair: {target: TARGET, flip: NUM}`")
-        for key in p:
-            if key not in PAIR_KEYS:
-                self.fail(f"unknown key 'pair.{key}'", "pair", fix=f"valid keys: {', '.join(sorted(PAIR_KEYS))}")
+        for k in p:
+            if k not in PAIR_KEYS:
+                self.fail(f"unknown key '{where}.{k}'", key,
+                          fix=_close_hint(k, sorted(PAIR_KEYS)) + f"valid keys: {', '.join(sorted(PAIR_KEYS))}")
         if "target" not in p or "flip" not in p:
-            self.fail("'pair' needs target: (the marker feature on the node to change) and flip: (the feature to flip)",
-                      "pair", fix="e.g. `pair: {target: TARGET, flip: NUM}` with `IV[NUM=?n, TARGET=yes]` in a rule")
+            self.fail(f"'{where}' needs target: (the marker feature on the node to change) and flip: (the feature to "
+                      "flip)", key, fix="e.g. `pair: {target: TARGET, flip: NUM}` with `IV[NUM=?n, TARGET=yes]` in a rule")
+        for k in ("target", "flip"):
+            if not isinstance(p[k], str) or not p[k].strip():
+                self.fail(f"'{where}.{k}' must be a feature name, got {p[k]!r}", key, fix="e.g. `flip: NUM`")
         values = p.get("values")
         domain = feature_domain(rules, p["flip"])
         if values is None:
             if len(domain) != 2:
                 self.fail(f"feature {p['flip']} takes {len(domain)} values "
-                          f"({', '.join(map(format_value, domain)) or 'none'}), so the flip is not obvious", "pair",
-                          fix="add `values: {a: b, b: a}` under pair: saying which value replaces which")
+                          f"({', '.join(map(format_value, domain)) or 'none'}), so the flip is not obvious", key,
+                          fix=f"add `values: {{a: b, b: a}}` under {where}: saying which value replaces which")
             a, b = sorted(domain, key=str)
             values = {a: b, b: a}
-        if not isinstance(values, dict):
-            self.fail("'pair.values' must map each good value to its bad value", "pair",
+        if not isinstance(values, dict) or not values:
+            self.fail(f"'{where}.values' must map each good value to its bad value", key,
                       fix="e.g. `values: {sg: pl, pl: sg}`")
-        return PairSpec(target=str(p["target"]), flip=str(p["flip"]),
-                        values=tuple(sorted(((k, v) for k, v in values.items()), key=lambda kv: str(kv[0]))))
+        for good, bad in values.items():
+            for v in (good, bad):
+                if v not in domain:
+                    self.fail(f"'{where}.values' names {format_value(v)!r}, which {p['flip']} never takes in the rules "
+                              f"(it takes {', '.join(map(format_value, domain)) or 'no value'})", key,
+                              fix="list values the rules use")
+        changes_length = p.get("changes_length", False)
+        if not isinstance(changes_length, bool):
+            self.fail(f"'{where}.changes_length' must be true or false", key,
+                      fix="true lets the flipped phrase take a rule of another shape (filled gap vs gap)")
+        return PairSpec(target=p["target"], flip=p["flip"],
+                        values=tuple(sorted(((k, v) for k, v in values.items()), key=lambda kv: str(kv[0]))), name=name,
+                        changes_length=changes_length)
+
+    def _critical(self) -> tuple[str, str | None]:
+        """The critical region: a named choice, or ``{marker: FEATURE}`` (the words of the marked nodes)."""
+        critical = self.data.get("critical", "target-to-end")
+        if isinstance(critical, dict):
+            if set(critical) != {"marker"} or not isinstance(critical["marker"], str):
+                self.fail("'critical' as a mapping must be `{marker: FEATURE}`", "critical",
+                          fix="e.g. `critical: {marker: CRIT}` with `Adv[CRIT=yes]` in the rule after the gap")
+            return "marker", critical["marker"]
+        if critical not in ("target-to-end", "target"):
+            self.fail(f"critical must be one of {', '.join(CRITICAL_CHOICES)}, got {critical!r}", "critical",
+                      fix="target-to-end scores the changed word(s) and everything after them (recommended)")
+        return critical, None
+
+    def _categories(self, key: str, categories: set[str]) -> list[str]:
+        value = self.data.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+            self.fail(f"'{key}' must be a list of categories", key, fix=f"e.g. `{key}: [Det, Comp]`")
+        for cat in value:
+            if cat not in categories:
+                self.fail(f"'{key}' names '{cat}', which has no rule", key,
+                          fix=_close_hint(cat, sorted(categories)) + "list categories this grammar defines")
+        return value
+
+    def _design(self, pairs: list[PairSpec]) -> Design:
+        """How item sets are built by default (see :class:`~.model.Design`)."""
+        d = self.data.get("design")
+        if d is None:
+            return Design()
+        if not isinstance(d, dict):
+            self.fail("'design' must be a mapping", "design",
+                      fix="e.g. `design: {sets: ladder, controller: [sg, pl], attractors: [match, mismatch]}`")
+        for k in d:
+            if k not in DESIGN_KEYS:
+                self.fail(f"unknown key 'design.{k}'", "design",
+                          fix=_close_hint(k, sorted(DESIGN_KEYS)) + f"valid keys: {', '.join(sorted(DESIGN_KEYS))}")
+        sets = d.get("sets", "independent")
+        if sets not in SET_DESIGNS:
+            self.fail(f"design.sets must be one of {', '.join(SET_DESIGNS)}, got {sets!r}", "design",
+                      fix="ladder: one lexical frame at every depth (recommended); independent: new words per depth")
+        controller = d.get("controller", [])
+        if not isinstance(controller, list):
+            self.fail("design.controller must be a list of values", "design", fix="e.g. `controller: [sg, pl]`")
+        if controller and not pairs:
+            self.fail("design.controller needs a pair recipe (`pair:`)", "design", fix="add `pair:` or drop it")
+        if controller:
+            domain = {v for p in pairs for v, _ in p.values}
+            for v in controller:
+                if v not in domain:
+                    self.fail(f"design.controller value {format_value(v)!r} is not a value the pair flips "
+                              f"({', '.join(sorted(map(format_value, domain)))})", "design", fix="list those values")
+        attractors = d.get("attractors", list(ATTRACTOR_CONDITIONS))
+        if not isinstance(attractors, list) or any(a not in ATTRACTOR_CONDITIONS for a in attractors):
+            self.fail(f"design.attractors must list conditions from {', '.join(ATTRACTOR_CONDITIONS)}", "design",
+                      fix="e.g. `attractors: [match, mismatch]`, or `[mismatch]` when matching attractors make "
+                          "items ambiguous")
+        return Design(sets=sets, controller=tuple(controller), attractors=tuple(dict.fromkeys(attractors)))
 
     def _agreement(self, categories: set[str]) -> tuple[str | None, list[str]]:
         """The controller marker and the attractor categories (None, [] without ``agreement:``)."""
@@ -247,4 +318,4 @@ class _GrammarFile:
         return str(ag["controller"]), attractors
 
 
-__all__ = ["AGREEMENT_KEYS", "CRITICAL_CHOICES", "PAIR_KEYS", "TOP_LEVEL_KEYS", "load_grammar", "read_yaml"]
+__all__ = ["AGREEMENT_KEYS", "ATTRACTOR_CONDITIONS", "CRITICAL_CHOICES", "DESIGN_KEYS", "SET_DESIGNS", "PAIR_KEYS", "TOP_LEVEL_KEYS", "load_grammar", "read_yaml"]

@@ -120,11 +120,37 @@ class GroundRule:
 
 @dataclass(frozen=True)
 class PairSpec:
-    """The minimal-pair recipe: flip feature ``flip`` at nodes marked ``target``."""
+    """One minimal-pair recipe: flip feature ``flip`` at nodes marked ``target``.
+
+    ``name`` is the pair type items record (``pair.type``); a grammar may define several
+    (number and gender, say), and every item is made with one of them.
+    """
 
     target: str  # marker feature on the node(s) whose feature is flipped
     flip: str  # the feature flipped
     values: tuple[tuple[Any, Any], ...]  # good value -> bad value
+    name: str = ""
+    changes_length: bool = False  # the flipped node may take a rule of another shape (filled gap vs gap)
+
+    @property
+    def type(self) -> str:
+        return self.name or self.flip.lower()
+
+
+@dataclass(frozen=True)
+class Design:
+    """How a grammar's item sets are built (``design:`` in the file; `depthkit generate` may override).
+
+    ``sets``: ``ladder`` realises one lexical frame at every requested depth (the deeper sentence is the
+    shallower one with one more embedding); ``independent`` draws each depth on its own. ``controller``:
+    the values of the pair's feature the agreement controller takes, balanced within every set (empty:
+    every value the grammar allows). ``attractors``: the attractor conditions crossed with them
+    (``match``: every attractor has the controller's value; ``mismatch``: none has).
+    """
+
+    sets: str = "independent"
+    controller: tuple[Any, ...] = ()
+    attractors: tuple[str, ...] = ("match", "mismatch")
 
 
 @dataclass(frozen=True)
@@ -144,8 +170,8 @@ class Grammar:
     start: str
     embedding: frozenset[str]
     clauses: frozenset[str]
-    pair: PairSpec | None
-    critical: str
+    pair: PairSpec | None  # the first (or only) pair type
+    critical: str  # target-to-end, target, or marker (the nodes carrying critical_marker)
     controller: str | None
     attractor_categories: frozenset[str]
     ptb_labels: tuple[tuple[str, str], ...]
@@ -153,6 +179,17 @@ class Grammar:
     max_words: int | None = None
     includes: tuple[str, ...] = ()
     rule_text: str = field(default="", repr=False)
+    pairs: tuple[PairSpec, ...] = ()  # every pair type (pairs[0] is pair)
+    critical_marker: str | None = None
+    may_repeat: frozenset[str] = frozenset()  # categories whose words may occur twice in one sentence
+    design: Design = Design()
+
+    @property
+    def pair_types(self) -> tuple[PairSpec, ...]:
+        return self.pairs or ((self.pair,) if self.pair is not None else ())
+
+    def pair_named(self, name: str) -> PairSpec:
+        return next(p for p in self.pair_types if p.type == name)
 
     @cached_property
     def nltk_grammar(self):
@@ -169,5 +206,5 @@ class Grammar:
         return dict(self.ptb_labels).get(category, category)
 
 
-__all__ = ["GroundRule", "Grammar", "ON_VALUES", "PairSpec", "Rule", "Spec", "State", "Symbol", "Value", "Var",
+__all__ = ["Design", "GroundRule", "Grammar", "ON_VALUES", "PairSpec", "Rule", "Spec", "State", "Symbol", "Value", "Var",
            "format_value", "is_on"]

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import InputError
 from .model import Rule, Symbol, Var
 
-WEIGHT_RE = re.compile(r"@\s*([-+0-9.eE]+)\s*$")
+WEIGHT_RE = re.compile(r"@\s*(\S+)\s*$")
 
 RuleSource = tuple[str, str, int]  # (rule text, file path, line number of its first line)
 
@@ -80,18 +80,27 @@ def _parse_line(line: str, path: str, line_no: int, *, first_index: int) -> tupl
     return clean, rules
 
 
+MIN_WEIGHT, MAX_WEIGHT = 1e-9, 1e9  # beyond these, products of weights under- or overflow the counts
+
+
 def _split_weight(alt: str, path: str, line_no: int) -> tuple[str, float]:
-    """An alternative without its trailing ``@ weight``, and the weight (1.0 when none)."""
+    """An alternative without its trailing ``@ weight``, and the weight (1.0 when none).
+
+    ``@ 0`` marks a parse-only alternative: never generated, but the chart parsers (generate's validity
+    check, verify) see it, so a grammar can describe readings it must not produce (see docs/grammars.md).
+    """
     m = WEIGHT_RE.search(alt)
-    if not m:
+    if not m or split_top(alt[: m.start()] + "|", "|")[-1] != "":  # an '@' inside a quoted word is no weight
         return alt, 1.0
     try:
         weight = float(m.group(1))
     except ValueError:
-        weight = -1.0
-    if not weight > 0:
-        raise InputError(f"weight {m.group(1)!r} is not a positive number", path=path, line=line_no,
-                         fix="write weights as `@ 0.5` at the end of an alternative")
+        raise InputError(f"weight {m.group(1)!r} is not a number", path=path, line=line_no,
+                         fix="write weights as `@ 0.5` at the end of an alternative (`@ 0`: parse-only)") from None
+    if weight != 0 and not MIN_WEIGHT <= weight <= MAX_WEIGHT:
+        raise InputError(f"weight {m.group(1)!r} is not 0 or a number between {MIN_WEIGHT:g} and {MAX_WEIGHT:g}",
+                         path=path, line=line_no,
+                         fix="write weights as `@ 0.5` at the end of an alternative (`@ 0`: parse-only)")
     return alt[: m.start()], weight
 
 

@@ -34,9 +34,14 @@ def _pair_key(rule: Rule, flip: str) -> tuple:
     return (_strip(rule.lhs, flip), tuple(_strip(x, flip) for x in rule.rhs), rule.alt, rule.n_alts)
 
 
-def twin_rules(compiled: CompiledGrammar, ground: GroundRule, new_state: State) -> list[GroundRule]:
-    """Ground rules usable in place of ``ground`` under the requirement ``new_state``, best first."""
-    flip = compiled.grammar.pair.flip if compiled.grammar.pair else ""
+def twin_rules(compiled: CompiledGrammar, ground: GroundRule, new_state: State,
+               feature: str | None = None) -> list[GroundRule]:
+    """Ground rules usable in place of ``ground`` under the requirement ``new_state``, best first.
+
+    ``feature`` is the feature whose value changed (default: the pair's flip feature): twin lines may
+    differ in it. Parse-only rules (weight 0) are never twins: generation does not produce them.
+    """
+    flip = feature if feature is not None else (compiled.grammar.pair.flip if compiled.grammar.pair else "")
     key = _pair_key(ground.rule, flip)
     old = dict(ground.binding)
 
@@ -44,8 +49,8 @@ def twin_rules(compiled: CompiledGrammar, ground: GroundRule, new_state: State) 
         agree = sum(1 for k, v in g.binding if old.get(k) == v)
         return (g.rule.index != ground.rule.index, -agree)
 
-    candidates = [g for g in compiled.ground(new_state)
-                  if g.rule.index == ground.rule.index or _pair_key(g.rule, flip) == key]
+    candidates = [g for g in compiled.ground(new_state) if g.rule.weight > 0
+                  and (g.rule.index == ground.rule.index or _pair_key(g.rule, flip) == key)]
     return sorted(candidates, key=score)
 
 
