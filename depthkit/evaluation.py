@@ -15,70 +15,27 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, overload
 
-from . import __version__
+from ._version import __version__
 from .backends import get_backend
 from .backends.base import Backend
 from .backends.cache import CachedBackend, CallCache
 from .errors import DepthkitError, UsageError
 from .logs import logger
-from .present import Presentation
 from .run_folder import (CACHE_FILE, check_resume, default_out, lock_run_folder, read_judgments, save_eval_section,
                          start_over_or_refuse)
 from .schema import Item, Judgment
 from .store import (ITEMS_FILE, JUDGMENTS_FILE, VERIFICATION_FILE, JsonlAppender, dumps, package_versions, read_items,
                     resolve_items_folder, sha256_file, write_jsonl)
-from .tasks import TASKS, PromptTemplate, Task, make_tasks
-from .tasks.minimal_pair import check_verdict_rule
+from .eval_config import EvalConfig
+from .tasks import TASKS, Task, make_tasks
 
 VERSIONED = ("depthkit", "torch", "transformers", "tokenizers", "numpy", "httpx", "pyyaml")
 IN_MEMORY = "(items in memory)"
-
-
-@dataclass(frozen=True)
-class EvalConfig:
-    """How to evaluate: everything besides the items, the model and the output folder.
-
-    ``tasks``: task names; ``options``: backend options (used when the model is a spec string);
-    ``batch_size``: requests per backend call (None: the backend's default); ``verified_only``: only
-    items `depthkit verify` marked verified (needs the items' folder); ``limit``: the first N test
-    items of each depth (and their controls); ``cache``: the SQLite call cache (None: OUT/cache.sqlite,
-    or in memory when nothing is written); ``prompts``: prompt files, each for the task its ``task:``
-    names; ``presentation``: how sentences are shown; ``verdict_by``: the minimal-pair verdict
-    (critical, sum or mean); ``seed``: the forced-choice A/B order; ``force``: start over (judgments
-    already in OUT are moved aside, the cache stays); ``progress``: a progress bar on stderr.
-    """
-
-    tasks: tuple[str, ...] = ("minimal-pair",)
-    options: Mapping[str, Any] = field(default_factory=dict)
-    batch_size: int | None = None
-    verified_only: bool = False
-    limit: int | None = None
-    cache: Path | None = None
-    prompts: tuple[Path | PromptTemplate, ...] = ()
-    presentation: Presentation = Presentation()
-    verdict_by: str = "critical"
-    seed: int = 0
-    force: bool = False
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        tasks = (self.tasks,) if isinstance(self.tasks, str) else tuple(dict.fromkeys(self.tasks))
-        object.__setattr__(self, "tasks", tasks)
-        object.__setattr__(self, "options", dict(self.options or {}))
-        object.__setattr__(self, "cache", Path(self.cache) if self.cache is not None else None)
-        object.__setattr__(self, "prompts", tuple(p if isinstance(p, PromptTemplate) else Path(p)
-                                                  for p in self.prompts or ()))
-        object.__setattr__(self, "presentation", self.presentation or Presentation())
-        if self.batch_size is not None and self.batch_size < 1:
-            raise UsageError("--batch-size must be at least 1", fix="e.g. --batch-size 64")
-        if self.limit is not None and self.limit < 1:
-            raise UsageError("--limit must be at least 1", fix="e.g. --limit 10 (items per depth)")
-        check_verdict_rule(self.verdict_by)
 
 
 @dataclass(frozen=True)

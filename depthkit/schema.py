@@ -9,6 +9,10 @@ judgments.jsonl    :class:`Judgment`      ``depthkit eval``
 manifest.json      :class:`Manifest`      every step (one section each)
 =================  =====================  ==========================================
 
+This module is longer than 400 lines because it is the one place every file format is defined: the
+records are read together (an item's spans checked against its words, a manifest's sections) and a
+format change should be reviewed in one file.
+
 Records are frozen pydantic models: strict types (no string "true" for a bool, no 1 for a
 string), required fields, unknown keys refused. :meth:`Record.from_dict` validates one JSON object
 and raises :class:`~depthkit.errors.InputError` naming the file, the line, the field and the fix

@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import platform
-import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from importlib import metadata
@@ -302,28 +301,4 @@ def write_manifest(folder: str | Path, manifest: dict[str, Any]) -> Path:
                              json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def update_manifest(folder: str | Path, section: str, facts: dict[str, Any]) -> Path:
-    """Record one step's facts (``generate``, ``verify``, ``eval``…) in a folder's manifest."""
-    manifest = read_manifest(folder)
-    manifest[section] = facts
-    return write_manifest(folder, manifest)
 
-
-def load_items(folder_or_file: str | Path) -> list[dict[str, Any]]:
-    """Items of a generated set: accepts the folder ``depthkit generate`` wrote or its items.jsonl."""
-    path = Path(folder_or_file)
-    if path.is_dir():
-        path = path / ITEMS_FILE
-    items = []
-    for number, item in read_jsonl_numbered(path):
-        items.append(item)
-        for key in ("id", "depth", "good"):
-            if key not in item:
-                raise DepthkitError(f"item on line {number} has no '{key}' field", path=path, line=number,
-                                    fix="items.jsonl must be written by `depthkit generate` (see docs/schema.md)")
-    return items
-
-
-def log(message: str) -> None:
-    """Progress and diagnostics go to stderr; data goes to stdout or files."""
-    print(message, file=sys.stderr, flush=True)

@@ -9,27 +9,17 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
 from ..errors import DepthkitError
-
-app = typer.Typer(
-    name="depthkit",
-    help="Syntactic-depth stress tests for language models: generate -> verify -> eval -> report.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # help texts use [default: ...] literally, not as markup
-)
+from .app import app
 
 # Registration order is the order of `depthkit --help`.
-from . import grammar as _grammar  # noqa: E402,F401
-from . import generate as _generate  # noqa: E402,F401
-from . import verify as _verify  # noqa: E402,F401
-from . import eval as _eval  # noqa: E402,F401
-from . import report as _report  # noqa: E402,F401
-from . import models as _models  # noqa: E402,F401
-from . import demo as _demo  # noqa: E402,F401
+from . import grammar as _grammar  # noqa: F401,I001
+from . import generate as _generate  # noqa: F401
+from . import verify as _verify  # noqa: F401
+from . import eval as _eval  # noqa: F401
+from . import report as _report  # noqa: F401
+from . import models as _models  # noqa: F401
+from . import demo as _demo  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import typer
 from ..generation import DEFAULT_DEPTHS, Options, make_options, run_generation, write_generated
 from ..grammar import load_grammar
 from ..logs import logger
-from . import app
+from .app import app
 
 DEFAULTS = Options()
 

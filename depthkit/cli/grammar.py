@@ -9,7 +9,7 @@ import typer
 
 from ..grammar import list_grammar_files, load_grammar
 from ..grammar.facts import LINT_FRAMES, format_facts, grammar_facts, stimulus_check
-from . import app
+from .app import app
 
 grammar_app = typer.Typer(help="Check and list grammar files.", no_args_is_help=True)
 app.add_typer(grammar_app, name="grammar")

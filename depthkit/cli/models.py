@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from . import app
+from .app import app
 
 models_app = typer.Typer(help="Model backends: what is registered and what each needs.", no_args_is_help=True)
 app.add_typer(models_app, name="models")

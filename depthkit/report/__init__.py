@@ -2,8 +2,8 @@
 
 :func:`build_report` is the library entry point (the CLI and ``depthkit demo`` call it)::
 
-    from depthkit.report import build_report
-    html = build_report(["runs/smollm2"], "reports/object-rc", threshold=0.6)
+    import depthkit
+    html = depthkit.report(["runs/smollm2"], "reports/object-rc", threshold=0.6)   # = build_report
 
 The numbers come from :mod:`depthkit.analysis`; this package reads, draws, words and writes:
 :mod:`~depthkit.report.load` (the run folders) · :mod:`~depthkit.report.facts` (manifest facts shown) ·
@@ -15,10 +15,25 @@ report says, in order) · :mod:`~depthkit.report.render` (HTML and Markdown) ·
 
 from __future__ import annotations
 
-from .figures import Figure, draw_figures
-from .load import Loaded, Run, load_runs
-from .tables import TABLE_FILES
-from .write import Report, build_report, write_report
+import importlib
+from typing import Any
 
-__all__ = ["TABLE_FILES", "Figure", "Loaded", "Report", "Run", "build_report", "draw_figures", "load_runs",
-           "write_report"]
+from ..callable_module import make_callable
+
+_HOME = {"Figure": "figures", "draw_figures": "figures", "Loaded": "load", "Run": "load", "load_runs": "load",
+         "TABLE_FILES": "tables", "Report": "write", "build_report": "write", "write_report": "write"}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:  # lazy: pandas and matplotlib load when a report is made, not on import
+    if name in _HOME:
+        return getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+make_callable(__name__, "build_report", ".write")  # depthkit.report(runs, out, ...) is build_report

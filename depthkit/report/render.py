@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..analysis import Analysis, glance
 from .display import LABELS, Shown, display_glance, missing
 from .facts import FACT_HEADERS, RunFacts

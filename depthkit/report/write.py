@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..analysis import Analysis, analyze, judgment_table
 from ..errors import UsageError
 from ..logs import logger

@@ -3,8 +3,9 @@
 Three independent checks per item: the generating grammar (chart parse, ambiguity), spaCy's
 dependency parse and benepar's constituency parse. Notebook API::
 
-    from depthkit.verify import verify_folder, load_verified_ids
-    summary = verify_folder("generated/object-rc")
+    import depthkit
+    summary = depthkit.verify("generated/object-rc")          # = depthkit.verify.verify_folder
+    from depthkit.verify import load_verified_ids
     ids = load_verified_ids("generated/object-rc")
 
 Modules: ``intended`` (what the generator meant) · ``chart_parse`` · ``spacy_check`` · ``brackets``
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import importlib
 from typing import Any
+
+from ..callable_module import make_callable
 
 _HOME = {"verify_folder": "runner", "load_verified_ids": "records", "load_verification": "records",
          "format_summary": "summary", "RULE": "verdict", "download_benepar": "benepar_check"}
@@ -32,3 +35,6 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:  # tab completion shows the lazy names too
     return sorted(set(globals()) | set(__all__))
+
+
+make_callable(__name__, "verify_folder", ".runner")  # depthkit.verify(folder, ...) is verify_folder
