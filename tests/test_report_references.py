@@ -116,3 +116,14 @@ def test_a_reference_file_of_ones_own(tmp_path, capsys):
     assert f"{bad}:2" in err and "items" in err and "fix:" in err
     assert main(["report", str(H.RUN_STRONG), "--out", str(out), "--reference-file", str(tmp_path / "nope.yaml")]) == 2
     assert "reference file was not found" in capsys.readouterr().err
+
+
+def test_a_report_of_imported_suites_only_shows_no_depth_sections(tmp_path):
+    from depthkit.report import write_report
+
+    report = write_report([H.RUN_BLIMP, H.RUN_SYNTAXGYM], tmp_path / "suites")
+    md = report.markdown.read_text(encoding="utf-8")
+    assert md.startswith("# External suites: 3 paradigms — fake-strong")
+    assert "only imported suites (no depth)" in md
+    assert "## Accuracy vs depth" not in md and "## The slope" not in md and "## External suites" in md
+    assert [f.name for f in report.figures] == ["suites"]

@@ -68,7 +68,10 @@ def headline(analysis: Analysis) -> list[str]:
     table = glance(analysis)
     lines = one_answer_lines(analysis.one_answer)
     if table.empty:
-        return lines + (["No judgment with a verdict was found."] if analysis.suites.empty else [])
+        if not analysis.suites.empty:
+            return lines + ["These runs hold no depthkit items with a verdict, only imported suites (no depth): see "
+                            "External suites."]
+        return lines + ["No judgment with a verdict was found."]
     counts = table["trend"].value_counts()
     n = len(table)
     verbs = {"falls": ("falls with depth", "fall with depth"), "no reliable change": ("shows no reliable change",

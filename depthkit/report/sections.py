@@ -39,11 +39,13 @@ def _shown(caption: str, frame: pd.DataFrame, table: str | None = None) -> Shown
 def sections(analysis: Analysis, figures: Sequence[Figure], tables: Mapping[str, pd.DataFrame]) -> list[Section]:
     """The report's sections in order; ``tables`` are the CSV tables (:func:`~depthkit.report.tables.report_tables`)."""
     fig = {f.name: f for f in figures}
-    out = [_curve_section(analysis, fig)]
-    out += _design_sections(analysis, fig)
-    if "construction_depth_heatmap" in fig:
-        out.append(Section("heatmap", "Construction x depth", (), (fig["construction_depth_heatmap"],)))
-    out.append(_regression_section(analysis, tables["regression"]))
+    out = []
+    if not analysis.accuracy.empty or analysis.suites.empty:  # runs of imported suites only have no depth to show
+        out.append(_curve_section(analysis, fig))
+        out += _design_sections(analysis, fig)
+        if "construction_depth_heatmap" in fig:
+            out.append(Section("heatmap", "Construction x depth", (), (fig["construction_depth_heatmap"],)))
+        out.append(_regression_section(analysis, tables["regression"]))
     out += _verification_sections(analysis, fig)
     out += _prompted_sections(analysis)
     out += _suite_sections(analysis, fig)

@@ -115,10 +115,14 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
 
 
 def _default_title(analysis: Analysis) -> str:
-    constructions = sorted(analysis.table.loc[~analysis.table["suite"].astype(bool), "construction"].unique()) or \
-        sorted(analysis.table["construction"].unique())
+    own = ~analysis.table["suite"].astype(bool)
+    constructions = sorted(analysis.table.loc[own, "construction"].unique())
     models = sorted(analysis.table["model"].unique())
-    what = ", ".join(constructions) if len(constructions) <= 2 else f"{len(constructions)} constructions"
     who = ", ".join(models) if len(models) <= 3 else f"{len(models)} models"
+    if not constructions:
+        paradigms = sorted(analysis.table["construction"].unique())
+        what = ", ".join(paradigms) if len(paradigms) <= 2 else f"{len(paradigms)} paradigms"
+        return f"External suites: {what} — {who}"
+    what = ", ".join(constructions) if len(constructions) <= 2 else f"{len(constructions)} constructions"
     return f"Accuracy vs depth: {what} — {who}"
 
