@@ -146,8 +146,9 @@ def test_a_task_answering_one_answer_is_one_line_not_a_wall_of_zeros(tmp_path):
     html = build_report([H.RUN_BIASED], tmp_path / "biased")
     page = html.read_text(encoding="utf-8")
     assert "answered &#39;No&#39; to every one of its 140 questions" in page
-    assert "fake-biased · judgment" not in display_accuracy(analyze(
-        judgment_table(*(lambda l: (l.judgments, l.items))(load_runs([H.RUN_BIASED])))).accuracy).columns
+    loaded = load_runs([H.RUN_BIASED])
+    shown = display_accuracy(analyze(judgment_table(loaded.judgments, loaded.items)).accuracy)
+    assert "fake-biased · judgment" not in shown.columns and "fake-biased · forced-choice" in shown.columns
     rows = list(pd.read_csv(html.parent / "accuracy_by_depth.csv").itertuples())
     assert {r.task for r in rows} == {"forced-choice"}  # no rows of 0.00 for the biased judgment
     assert "0.00 [0.00" not in page.split("Answer bias of prompted judgments")[0]

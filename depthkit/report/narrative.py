@@ -84,9 +84,12 @@ def headline(analysis: Analysis) -> list[str]:
     inseparable = table[table["inseparable"] != ""]
     for what, group in inseparable.groupby("inseparable", sort=True):
         constructions = sorted(group["construction"].unique())
+        has_controls = not analysis.controls.empty and analysis.controls["construction"].isin(constructions).any()
+        separate = ("the paired contrast with the structure-matched controls separates them, as far as the controls "
+                    "match (see the match table)" if has_controls
+                    else "only controls (generate with --controls) could separate them")
         out.append(f"In {', '.join(constructions)}, {_with_depth(what)} cannot be separated (they rise together, "
-                   f"|r| > 0.9): those slopes measure both at once; the structure-matched controls are the test of "
-                   f"depth alone.")
+                   f"|r| > 0.9): those slopes measure them together; {separate}.")
     out += _breaking_headline(analysis, n)
     out += _controls_headline(table)
     return lines + out
