@@ -7,6 +7,7 @@ items.jsonl        :class:`Item`          ``depthkit generate``
 verification.jsonl :class:`VerificationRecord`  ``depthkit verify``
 judgments.jsonl    :class:`Judgment`      ``depthkit eval``
 manifest.json      :class:`Manifest`      every step (one section each)
+references.yaml    :class:`ReferencePoint`, :class:`SuiteMatch`  people (read by ``depthkit report``)
 =================  =====================  ==========================================
 
 This module is longer than 400 lines because it is the one place every file format is defined: the
@@ -415,6 +416,7 @@ class ReportSection(Section):
     created: str | None = None
     depthkit_version: str | None = None
     versions: dict[str, str] = {}
+    references: str | None = None  # the reference file drawn (`depthkit report --reference`); None: none drawn
 
 
 SECTIONS: dict[str, type[Section]] = {"generate": GenerateSection, "verify": VerifySection, "eval": EvalSection,
@@ -436,8 +438,46 @@ class Manifest(Record):
         return {k: v for k, v in self.model_dump(mode="python").items() if v is not None}
 
 
+# ------------------------------------------------------------------------------------ references
+
+SuiteKind = Literal["blimp", "syntaxgym"]
+
+
+class ReferencePoint(Record):
+    """One published accuracy in a references file (depthkit/data/references.yaml, `references:`)."""
+
+    FILE: ClassVar[str] = "references.yaml"
+    FIX: ClassVar[str] = ("a reference point has id, suite (blimp or syntaxgym), name, model, accuracy (0 to 1), "
+                          "items, measure, citation and source (see the comments in depthkit/data/references.yaml)")
+
+    id: str = Field(min_length=1)
+    suite: SuiteKind
+    name: str = Field(min_length=1)  # the paradigm (BLiMP) or suite (SyntaxGym) name
+    model: str = Field(min_length=1)  # e.g. "GPT-2", "humans"
+    accuracy: float = Field(ge=0, le=1)
+    items: int = Field(ge=1)  # how many items (pairs, suite items) the number rests on
+    measure: str = Field(min_length=1)
+    citation: str = Field(min_length=1)
+    source: str = Field(min_length=1)  # where the number is printed or stored
+    note: str | None = None
+
+
+class SuiteMatch(Record):
+    """A suite paradigm and the depthkit grammar and depth that test the same thing (`matches:`)."""
+
+    FILE: ClassVar[str] = "references.yaml"
+    FIX: ClassVar[str] = ("a match has suite (blimp or syntaxgym), name, grammar (a depthkit grammar), depth and why "
+                          "(see the comments in depthkit/data/references.yaml)")
+
+    suite: SuiteKind
+    name: str = Field(min_length=1)
+    grammar: str = Field(min_length=1)
+    depth: int = Field(ge=0)
+    why: str = Field(min_length=1)
+
+
 __all__ = [
     "SCHEMA_VERSION", "BeneparCheck", "CheckResult", "EvalSection", "GenerateSection", "GrammarCheck", "Item",
-    "Judgment", "Manifest", "MemberSpans", "PairFacts", "Record", "Regions", "ReportSection", "SECTIONS", "Section",
-    "SpacyCheck", "VerificationRecord", "VerifySection", "tree_leaves", "validation_error",
+    "Judgment", "Manifest", "MemberSpans", "PairFacts", "Record", "ReferencePoint", "Regions", "ReportSection",
+    "SECTIONS", "Section", "SpacyCheck", "SuiteKind", "SuiteMatch", "VerificationRecord", "VerifySection", "tree_leaves", "validation_error",
 ]

@@ -1,4 +1,5 @@
-"""The slope: logistic regression (ML or Firth), the frame-grouped models, and the cases they must refuse."""
+"""The slope: logistic regression on test items (ML or Firth), collinearity, Holm, the set- and lemma-grouped
+models, and the cases they must refuse."""
 
 from __future__ import annotations
 
@@ -8,27 +9,43 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from depthkit.analysis import depth_slopes, firth_logit, judgment_table, mixed_slopes
+from depthkit.analysis import (COLLINEAR_R, depth_slopes, design, firth_logit, holm, judgment_table, mixed_slopes,
+                               target_lemma)
 from depthkit.analysis.tables import SourcedJudgment
-from depthkit.schema import Item, Judgment, Regions
+from depthkit.schema import Item, Judgment, MemberSpans, PairFacts, Regions
 
 
-def synthetic(rows: list[dict]) -> pd.DataFrame:
-    """A judgment table from (depth, correct, n_words, frame[, sv_distance]) rows, through the real join."""
+def synthetic(rows: list[dict], construction: str = "c", model: str = "m") -> pd.DataFrame:
+    """A judgment table from (depth, correct, n_words, frame[, sv_distance, verb, kind]) rows, through the real join.
+
+    ``frame`` becomes the set (items carry no set_id, so the set is the frame); ``verb`` (default
+    ``w``) is the target word, flipped to ``verb + s`` in the bad member, so its lemma is ``verb/verbs``;
+    ``kind: control`` makes the row a control of the previous test row.
+    """
     judgments, items = [], {}
+    last_test = None
     for i, r in enumerate(rows):
-        item_id = f"g/d{r['depth']}/{i:04d}"
+        kind = r.get("kind", "test")
+        item_id = f"{construction}/d{r['depth']}/{i:04d}"
+        control_of = last_test if kind == "control" else None
         metrics = {"n_words": r["n_words"]}
         if "sv_distance" in r:
             metrics["sv_distance"] = r["sv_distance"]
-        words = ["w"] * r["n_words"]
-        items[("s", item_id)] = Item(id=item_id, grammar="g", construction="c", kind="test", control_of=None,
-                                     depth=r["depth"], good=" ".join(words), bad=None,
-                                     tree="(S " + " ".join(f"(W {w})" for w in words) + ")", regions=Regions(),
-                                     pair=None, frame=r.get("frame", f"f{i}"), metrics=metrics)
-        judgment = Judgment(item_id=item_id, model="m", task="minimal-pair", depth=r["depth"], construction="c",
-                            kind="test", control_of=None, correct=r["correct"], verdict_by=None, scores={})
+        verb = r.get("verb", "w")
+        words = [verb] + ["w"] * (r["n_words"] - 1)
+        bad = [verb + "s"] + words[1:]
+        items[("s", item_id)] = Item(id=item_id, grammar="g", construction=construction, kind=kind,
+                                     control_of=control_of, depth=r["depth"], good=" ".join(words), bad=" ".join(bad),
+                                     tree="(S " + " ".join(f"(W {w})" for w in words) + ")",
+                                     regions=Regions(target=MemberSpans(good=[0, 1], bad=[0, 1])),
+                                     pair=PairFacts(feature="NUM", good_value="pl", bad_value="sg"),
+                                     frame=r.get("frame", f"f{i}"), metrics=metrics)
+        judgment = Judgment(item_id=item_id, model=model, task="minimal-pair", depth=r["depth"],
+                            construction=construction, kind=kind, control_of=control_of, correct=r["correct"],
+                            verdict_by=None, scores={})
         judgments.append(SourcedJudgment(judgment, source="s"))
+        if kind == "test":
+            last_test = item_id
     return judgment_table(judgments, items)
 
 
@@ -37,9 +54,10 @@ def logistic_rows(intercept=2.0, slope=-1.0, per_depth=200, depths=range(5)) -> 
     for d in depths:
         k = round(per_depth / (1 + math.exp(-(intercept + slope * d))))
         for i in range(per_depth):
-            # correct items are spread evenly over the length variants, so length carries no signal
-            rows.append({"depth": d, "correct": (i * 7919) % per_depth < k, "n_words": 5 + 3 * d + i % 5,
-                         "frame": f"{d}-{i % 10}"})
+            # correct items are spread evenly over the length variants, so length carries no signal;
+            # length varies within a depth as much as across depths, so the two can be told apart (r = 0.67)
+            rows.append({"depth": d, "correct": (i * 7919) % per_depth < k, "n_words": 5 + 2 * d + (i * 3) % 11,
+                         "frame": f"{d}-{i % 10}", "verb": f"v{i % 4}"})
     return rows
 
 
@@ -62,15 +80,93 @@ def test_recovers_a_known_slope():
     assert set(slopes["term"]) == {"depth", "n_words"}
 
 
-def test_frame_grouped_models_fit_where_feasible():
+def test_set_and_lemma_grouped_models_fit_where_feasible():
     table = synthetic(logistic_rows())
+    assert set(table["target_lemma"]) == {f"v{i}/v{i}s" for i in range(4)}
     grouped = mixed_slopes(table)
-    for method in ("mixed logit (VB), frame intercept", "GEE logit, frame clusters"):
+    for method in ("mixed logit (VB), set + lemma intercepts", "GEE logit, set clusters"):
         row = depth_row(grouped, method)
         assert row["status"] == "ok", row["note"]
         assert row["n_groups"] == 50
         assert row["ci_high"] < 0 and row["p"] < 0.001
         assert -1.6 < row["coef"] < -0.7
+    mixed = depth_row(grouped, "mixed logit (VB), set + lemma intercepts")
+    assert mixed["n_lemmas"] == 4 and "set SD" in mixed["note"] and "lemma SD" in mixed["note"]
+    gee = depth_row(grouped, "GEE logit, set clusters")
+    assert "within-set correlation" in gee["note"]
+
+
+def test_target_lemma_is_one_key_for_both_forms():
+    """The sg-controller item (laughs / laugh) and the pl-controller item (laugh / laughs) share a lemma."""
+    def item(good: str, bad: str) -> Item:
+        return Item(id=good, grammar="g", construction="c", kind="test", control_of=None, depth=0, good=good, bad=bad,
+                    tree=None, regions=Regions(target=MemberSpans(good=[2, 3], bad=[2, 3])), pair=None, frame="f",
+                    metrics={})
+    assert target_lemma(item("the cat laughs", "the cat laugh")) == "laugh/laughs"
+    assert target_lemma(item("the cats laugh", "the cats laughs")) == "laugh/laughs"
+    assert target_lemma(item("the cats Laugh", "the cats laughs")) == "laugh/laughs"  # lower-cased
+    no_twin = Item(id="x", grammar="g", construction="c", kind="test", control_of=None, depth=0, good="the cat laughs",
+                   bad=None, tree=None, regions=Regions(target=MemberSpans(good=[2, 3])), pair=None, frame="f", metrics={})
+    assert target_lemma(no_twin) == "laughs"
+    no_target = no_twin.model_copy(update={"regions": Regions()})
+    assert target_lemma(no_target) is None
+
+
+def test_controls_are_not_in_the_slope():
+    """Controls that are always right would flatten the slope if they entered at depth 0; they do not enter."""
+    rows = []
+    for r in logistic_rows(per_depth=40):
+        rows.append(r)
+        if r["depth"] > 0:
+            rows.append({"depth": 0, "correct": True, "n_words": r["n_words"], "frame": r["frame"], "kind": "control"})
+    with_controls = depth_row(depth_slopes(synthetic(rows)))
+    without = depth_row(depth_slopes(synthetic([r for r in rows if r.get("kind") != "control"])))
+    assert with_controls["n"] == without["n"] == 200
+    assert with_controls["coef"] == pytest.approx(without["coef"], rel=1e-9)
+
+
+def test_a_covariate_rising_with_depth_is_named_inseparable_not_fitted():
+    """sv_distance = 4 x depth + a little noise (r > 0.9): the slope carries both and says so."""
+    rows = [dict(r, sv_distance=4 * r["depth"] + (i % 3)) for i, r in enumerate(logistic_rows(per_depth=40))]
+    table = synthetic(rows)
+    r = np.corrcoef(table["depth"], table["sv_distance"])[0, 1]
+    assert abs(r) > COLLINEAR_R
+    slopes = depth_slopes(table)
+    assert set(slopes["term"]) == {"depth", "n_words"}
+    row = depth_row(slopes)
+    assert row["inseparable"] == "sv_distance"
+    assert f"r = {r:.3f}" in row["note"] and "cannot be separated" in row["note"]
+    used, notes, inseparable = design(table)
+    assert used == ["n_words"] and inseparable == ["sv_distance"]
+
+
+def test_covariates_that_only_jointly_predict_depth_are_left_out():
+    """depth = n_words - sv_distance exactly, but neither alone correlates with depth above 0.9."""
+    rows = []
+    for d in range(4):
+        for i in range(30):
+            sv = 2 + (i * 7) % 9
+            rows.append({"depth": d, "correct": (i * 11) % 30 < 25 - 5 * d, "sv_distance": sv, "n_words": d + sv,
+                         "frame": f"{d}-{i % 6}"})
+    table = synthetic(rows)
+    assert abs(np.corrcoef(table["depth"], table["n_words"])[0, 1]) < COLLINEAR_R
+    assert abs(np.corrcoef(table["depth"], table["sv_distance"])[0, 1]) < COLLINEAR_R
+    used, notes, inseparable = design(table)
+    assert len(used) == 1 and len(inseparable) == 1
+    assert any("predicts depth almost exactly" in n for n in notes)
+
+
+def test_holm_adjusts_the_depth_tests_over_curves_by_hand():
+    """Three curves: Holm multiplies the smallest p by 3, the next by 2, the largest by 1 (kept monotone)."""
+    tables = [synthetic(logistic_rows(slope=s, per_depth=30), construction=f"c{j}")
+              for j, s in enumerate((-1.0, -0.3, 0.0))]
+    slopes = depth_slopes(pd.concat(tables, ignore_index=True))
+    depth = slopes[slopes["term"] == "depth"].sort_values("p")
+    p = depth["p"].to_numpy()
+    expected = np.minimum(1, np.maximum.accumulate([3 * p[0], 2 * p[1], 1 * p[2]]))
+    assert depth["p_holm"].to_numpy() == pytest.approx(expected, rel=1e-12)
+    assert holm([0.01, np.nan, 0.04]) == pytest.approx([0.02, np.nan, 0.04], nan_ok=True)
+    assert slopes.loc[slopes["term"] != "depth", "p_holm"].isna().all()  # only depth terms form the family
 
 
 def test_perfect_separation_gives_a_flagged_firth_estimate():
@@ -128,14 +224,21 @@ def test_a_covariate_that_is_a_function_of_depth_is_left_out_and_said_so():
     assert "n_words left out" in slopes.iloc[0]["note"]
 
 
-def test_too_few_frames_skips_the_grouped_models():
+def test_too_few_sets_skips_the_grouped_models():
     rows = [dict(r, frame="same") for r in logistic_rows(per_depth=20)]
     grouped = mixed_slopes(synthetic(rows))
     assert set(grouped["status"]) == {"skipped"}
-    assert all("only 1 lexical frames" in n for n in grouped["note"])
+    assert all("only 1 item sets" in n for n in grouped["note"])
 
 
-def test_frames_of_one_item_each_skip_the_grouped_models():
+def test_one_lemma_leaves_the_lemma_intercept_out_and_says_so():
+    rows = [dict(r, verb="v") for r in logistic_rows(per_depth=40)]
+    mixed = depth_row(mixed_slopes(synthetic(rows)), "mixed logit (VB), set + lemma intercepts")
+    assert mixed["status"] == "ok" and "lemma intercepts left out: one lemma" in mixed["note"]
+    assert "lemma SD" not in mixed["note"]
+
+
+def test_sets_of_one_item_each_skip_the_grouped_models():
     rows = [dict(r, frame=f"f{i}") for i, r in enumerate(logistic_rows(per_depth=20))]
     grouped = mixed_slopes(synthetic(rows))
     assert all("single item" in n for n in grouped["note"])
@@ -143,6 +246,6 @@ def test_frames_of_one_item_each_skip_the_grouped_models():
 
 def test_null_verdicts_are_left_out_of_the_fit():
     rows = logistic_rows(per_depth=40)
-    rows += [{"depth": 0, "correct": None, "n_words": 5, "frame": "0-0"}] * 5
+    rows += [{"depth": 0, "correct": None, "n_words": 5, "frame": "0-0", "verb": "v0"}] * 5
     row = depth_row(depth_slopes(synthetic(rows)))
     assert row["n"] == 200

@@ -47,7 +47,7 @@ def test_every_figure_decodes_with_a_real_size(page, tmp_path):
     match = re.search(r'data-probe="([^"]*)"', done.stdout)
     assert match, f"no probe result; chromium said: {done.stderr[-2000:]}"
     sizes = match.group(1).split(",")
-    assert len(sizes) == 5  # accuracy, controls, heatmap, critical differences, parser agreement
+    assert len(sizes) == 6  # accuracy, conditions, controls, heatmap, critical differences, parser agreement
     for size in sizes:
         natural, shown = size.split(":")
         width, height = (int(v) for v in natural.split("x"))

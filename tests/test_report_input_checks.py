@@ -13,6 +13,7 @@ from depthkit.cli import main
 from depthkit.report import build_report, load_runs
 from depthkit.report.narrative import summary
 from depthkit.store import sha256_file
+from depthkit.tasks.info import chance_level
 
 CONSTRUCTION = json.loads((H.GENERATED / "items.jsonl").read_text().splitlines()[0])["construction"]
 
@@ -49,7 +50,7 @@ def test_verification_made_for_these_items_is_used(tmp_path):
     generated = data / "generated"
     _edit_manifest(generated, "verify", settings={"items_sha256": sha256_file(generated / "items.jsonl")})
     loaded = load_runs([data / "run-strong"])
-    assert len(loaded.verification) == 160
+    assert len(loaded.verification) == len(H.read_items())
     assert not any("earlier items.jsonl" in n for n in loaded.notes)
 
 
@@ -81,6 +82,7 @@ def _pairless_run(data: Path) -> Path:
     generated.mkdir()
     items = [json.loads(line) for line in (data / "generated" / "items.jsonl").read_text().splitlines()]
     items = [{**item, "bad": None} for item in items if item["kind"] == "test"]
+    position = H.positions(items)
     H.write_jsonl(generated / "items.jsonl", items)
     judgments = []
     for item in items:
@@ -88,7 +90,7 @@ def _pairless_run(data: Path) -> Path:
                 "construction": item["construction"], "kind": "test", "control_of": None}
         judgments.append({**base, "task": "minimal-pair", "correct": None, "verdict_by": None,
                           "scores": {"good_sum": -20.0, "good_critical": -8.0}})
-        right = int(item["id"].split("/")[2]) % 2 == 0  # half the good sentences accepted at every depth
+        right = position[item["id"]] % 2 == 0  # half the good sentences accepted at every depth
         judgments.append({**base, "task": "judgment", "correct": right, "verdict_by": "logprobs",
                           "scores": {"good_answer": "Yes" if right else "No", "good_correct": right}})
     run = data / "run-single"
@@ -106,14 +108,15 @@ def test_pairless_items_say_no_verdicts_and_judgment_chance_is_one_half(tmp_path
     err = capsys.readouterr().err
     c = CONSTRUCTION
     assert f"fake-single · minimal-pair · {c}: no verdicts" in err
-    assert f"fake-single · minimal-pair · {c}: does not break" not in err
+    assert f"fake-single · minimal-pair · {c}: holds" not in err
+    assert f"fake-single · minimal-pair · {c}: undecided" not in err
     assert f"fake-weak · minimal-pair · {c}: breaks at depth 3" in err
     breaking = {(r["model"], r["task"]): r for r in _read_csv(out / "breaking_depth.csv")}
     assert breaking[("fake-single", "minimal-pair")]["n_verdicts"] == "0"
     rows = _read_csv(out / "accuracy_by_depth.csv")
     chance = {(r["model"], r["task"]): float(r["chance"]) for r in rows}
     assert chance[("fake-single", "judgment")] == 0.5  # one member: a coin is right half the time
-    assert chance[("fake-weak", "judgment")] == 0.25  # both members must be right
+    assert chance[("fake-weak", "judgment")] == chance_level("judgment")  # paired items: the task's fact
     assert chance[("fake-single", "minimal-pair")] == 0.5
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "no verdicts" in page
@@ -124,7 +127,7 @@ def test_pairless_items_say_no_verdicts_and_judgment_chance_is_one_half(tmp_path
     assert findings[f"fake-single · minimal-pair · {c}"].startswith("No verdicts")
     assert "No depth up to" not in findings[f"fake-single · minimal-pair · {c}"]
     assert "cannot be told apart from chance (0.5)" in findings[f"fake-single · judgment · {c}"]
-    assert "(0.25)" in findings[f"fake-weak · judgment · {c}"]
+    assert f"({chance_level('judgment'):g})" in findings[f"fake-weak · judgment · {c}"]
 
 
 # --------------------------------------------------------------------------- 6. target-only share
@@ -133,9 +136,10 @@ def test_target_only_share_appears_when_judgments_have_target_scores(tmp_path):
     data = H.copy_fixture(tmp_path)
     path = data / "run-strong" / "judgments.jsonl"
     records = [json.loads(line) for line in path.read_text().splitlines()]
+    position = H.positions(H.read_items())
     for record in records:
         scores = record["scores"]
-        index = int(record["item_id"].split("/")[2])
+        index = position[record["item_id"]]
         # target words alone prefer the good member for even indices only
         scores["good_target"], scores["bad_target"] = (-3.0, -4.0) if index % 2 == 0 else (-4.0, -3.0)
     H.write_jsonl(path, records)

@@ -43,9 +43,11 @@ def judgments() -> list[dict]:
 def test_the_report_folder_holds_every_file(report):
     for name in ("report.html", "report.md", "manifest.json", "accuracy_by_depth.csv", "controls_by_depth.csv",
                  "breaking_depth.csv", "regression.csv", "verified_vs_all.csv", "parser_agreement.csv",
-                 "critical_differences.csv", "task_comparison.csv", "judgments_joined.csv"):
+                 "critical_differences.csv", "task_comparison.csv", "judgments_joined.csv", "ladder_pairs.csv",
+                 "accuracy_by_condition.csv", "condition_contrasts.csv", "collinearity.csv", "control_match.csv",
+                 "answer_bias.csv", "suites.csv", "references.csv"):
         assert (report / name).is_file(), name
-    for figure in ("accuracy_vs_depth", "controls_vs_depth", "construction_depth_heatmap",
+    for figure in ("accuracy_vs_depth", "accuracy_by_condition", "controls_vs_depth", "construction_depth_heatmap",
                    "critical_difference_by_depth", "parser_agreement_vs_depth"):
         for ext in ("png", "svg"):
             path = report / "figures" / f"{figure}.{ext}"
@@ -54,6 +56,7 @@ def test_the_report_folder_holds_every_file(report):
     assert b"<svg" in (report / "figures" / "accuracy_vs_depth.svg").read_bytes()[:2000]
     manifest = json.loads((report / "manifest.json").read_text())
     assert manifest["report"]["threshold"] == 0.6 and len(manifest["report"]["runs"]) == 2
+    assert manifest["report"]["references"] is None  # no reference points unless asked
 
 
 def test_accuracy_csv_equals_a_recomputation_from_judgments(report):
@@ -83,21 +86,28 @@ def test_accuracy_csv_equals_a_recomputation_from_judgments(report):
         assert float(row["ci_high"]) == pytest.approx(min(1.0, centre + half), abs=1e-12)
 
 
-def test_control_csv_equals_a_recomputation_from_judgments(report):
+def test_control_csv_pairs_each_item_with_its_own_control(report):
+    """Recounted here: per model, task and depth of the test item, (item right, its control right) pairs."""
     records = judgments()
+    verdicts = {(j["model"], j["task"], j["item_id"]): j["correct"] for j in records}
     depth_of = {j["item_id"]: j["depth"] for j in records if j["kind"] == "test"}
-    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # both, only test, only control, neither
     for j in records:
-        if j["kind"] == "control" and j["correct"] is not None:
-            cell = cells[(j["model"], j["task"], depth_of[j["control_of"]])]
-            cell[0] += j["correct"]
-            cell[1] += 1
+        test = verdicts.get((j["model"], j["task"], j["control_of"]))
+        if j["kind"] != "control" or j["correct"] is None or test is None:
+            continue
+        cells[(j["model"], j["task"], depth_of[j["control_of"]])][(0 if test else 2) + (0 if j["correct"] else 1)] += 1
     rows = read_csv(report / "controls_by_depth.csv")
     assert len(rows) == len(cells)
     for row in rows:
-        k, n = cells[(row["model"], row["task"], int(row["depth"]))]
-        assert int(row["n_control"]) == n
-        assert float(row["accuracy_control"]) == pytest.approx(k / n, abs=1e-12)
+        both, only_test, only_control, neither = cells[(row["model"], row["task"], int(row["depth"]))]
+        got = [int(row[c]) for c in ("both_correct", "only_test", "only_control", "both_wrong")]
+        assert got == [both, only_test, only_control, neither]
+        n = both + only_test + only_control + neither
+        assert int(row["n_test"]) == int(row["n_control"]) == n
+        assert float(row["gap"]) == pytest.approx((only_control - only_test) / n, abs=1e-12)
+        assert float(row["p_holm"]) >= float(row["mcnemar_p"])
+    assert {int(r["depth"]) for r in rows} == {1, 2, 3}  # depth-0 items have no controls: they are the baseline
 
 
 def test_verified_csv_equals_a_recomputation(report):
@@ -136,19 +146,28 @@ def test_critical_csv_equals_a_recomputation(report):
 def test_breaking_depth_csv(report):
     rows = {(r["model"], r["task"]): r for r in read_csv(report / "breaking_depth.csv")}
     assert rows[("fake-weak", "minimal-pair")]["breaking_depth"] == "3"
+    assert rows[("fake-weak", "minimal-pair")]["status"] == "breaks"
     assert rows[("fake-strong", "minimal-pair")]["breaking_depth"] == ""
+    assert rows[("fake-strong", "minimal-pair")]["status"] == "holds"
     assert rows[("fake-strong", "minimal-pair")]["max_depth"] == "3"
+    weak = rows[("fake-weak", "judgment")]
+    assert weak["status"] == "undecided" and weak["n_min"] == "20"
+    assert float(weak["detectable"]) == pytest.approx(7 / 20)  # 7/20 is the most a depth of 20 can have and break
 
 
 def test_regression_csv_has_coefficient_interval_and_p(report):
     rows = read_csv(report / "regression.csv")
     methods = {r["method"] for r in rows}
-    assert {"logit", "firth logit", "mixed logit (VB), frame intercept", "GEE logit, frame clusters"} <= methods
+    assert {"logit", "mixed logit (VB), set + lemma intercepts", "GEE logit, set clusters"} <= methods
     weak = [r for r in rows if r["model"] == "fake-weak" and r["task"] == "minimal-pair" and r["term"] == "depth"]
     for r in weak:
         assert r["status"] == "ok"
         assert float(r["ci_low"]) < float(r["coef"]) < float(r["ci_high"]) < 0
-        assert 0 <= float(r["p"]) < 0.01
+        assert 0 <= float(r["p"]) < 0.05
+        assert int(r["n"]) == sum(H.N_TEST.values()) - 1  # test items with a verdict; no controls
+    plain = [r for r in rows if r["method"] == "logit" and r["term"] == "depth"]
+    assert len(plain) == 3 and all(float(r["p_holm"]) >= float(r["p"]) for r in plain)
+    assert {float(r["n_groups"]) for r in rows if r["method"] == "GEE logit, set clusters"} == {5.0}  # five ladders
 
 
 def test_html_shows_the_tables_facts_and_summary(report):
@@ -159,13 +178,16 @@ def test_html_shows_the_tables_facts_and_summary(report):
                  if r["model"] == "fake-weak" and r["task"] == "minimal-pair" and r["depth"] == "3")
     assert f"{float(weak3['accuracy']):.2f} [{float(weak3['ci_low']):.2f}, {float(weak3['ci_high']):.2f}] · n 20" in page
     assert "What the curves show" in page and "It breaks at depth 3" in page
+    assert "on average" not in page  # no signed gaps averaged across curves
     assert "No constituency (benepar) model was available during verification" in page
     generated = json.loads((H.GENERATED / "manifest.json").read_text())["generate"]
     assert "object-rc" in page and generated["grammar_sha256"][:12] in page
     assert re.search(r"<td[^>]*>seed</td><td[^>]*>1</td>", page)
-    assert "GEE logit, frame clusters" in page and "firth logit" in page
+    assert "GEE logit, set clusters" in page and "set + lemma intercepts" in page
+    assert "How well the controls matched their items" in page and "The same sets at every depth" in page
+    assert "Accuracy by condition" in page
     # self-contained: figures are data URIs, nothing is fetched
-    assert page.count('src="data:image/png;base64,') == 5
+    assert page.count('src="data:image/png;base64,') == 6
     assert not re.search(r'(src|href)="(https?:)?//', page)
     assert "<link" not in page and "<script" not in page
 
@@ -237,7 +259,7 @@ def test_a_record_written_twice_counts_once(tmp_path):
     first = path.read_text().splitlines()[0]
     with path.open("a") as f:
         f.write(first + "\n")
-    assert len(load_runs([data / "run-strong"]).judgments) == 160
+    assert len(load_runs([data / "run-strong"]).judgments) == len(H.read_items())
 
 
 def test_bad_input_names_the_file_line_and_fix(tmp_path):
@@ -284,8 +306,12 @@ def test_cli_json_and_exit_codes(tmp_path, capsys):
     assert code == 0
     facts = json.loads(capsys.readouterr().out)
     assert facts["report"] == str(out / "report.html")
-    breaking = {(b["model"], b["task"]): b["breaking_depth"] for b in facts["breaking_depth"]}
-    assert breaking[("fake-weak", "minimal-pair")] == 3 and breaking[("fake-strong", "minimal-pair")] is None
+    breaking = {(b["model"], b["task"]): b for b in facts["breaking_depth"]}
+    assert breaking[("fake-weak", "minimal-pair")]["breaking_depth"] == 3
+    assert breaking[("fake-strong", "minimal-pair")]["breaking_depth"] is None
+    assert breaking[("fake-strong", "minimal-pair")]["status"] == "holds"
+    assert breaking[("fake-weak", "judgment")]["status"] == "undecided"
+    assert breaking[("fake-weak", "judgment")]["undecided_depths"] == [0, 1, 2, 3]
     assert any("It breaks at depth 3" in s["text"] for s in facts["summary"])
     assert main(["report", str(tmp_path / "missing"), "--out", str(out)]) == 2
     assert "run folder not found" in capsys.readouterr().err
@@ -302,7 +328,7 @@ def test_without_controls_verification_or_scores_the_report_says_what_is_missing
     page = html.read_text(encoding="utf-8")
     assert "No verification.jsonl was found" in page
     assert "These items have no controls" in page
-    assert page.count('src="data:image/png;base64,') == 2  # the curve and the heatmap; nothing else to draw
+    assert page.count('src="data:image/png;base64,') == 3  # the curve, conditions and the heatmap; nothing else
     assert read_csv(html.parent / "verified_vs_all.csv") == []
     assert len(read_csv(html.parent / "accuracy_by_depth.csv")) == len(H.DEPTHS)
 
@@ -313,6 +339,6 @@ def test_a_run_given_twice_counts_once_and_an_unfinished_run_is_flagged(tmp_path
     manifest["eval"]["status"] = "running"
     (data / "run-strong" / "manifest.json").write_text(json.dumps(manifest))
     loaded = load_runs([data / "run-strong", data / "run-strong" / "judgments.jsonl"])
-    assert len(loaded.judgments) == 160
+    assert len(loaded.judgments) == len(H.read_items())
     assert any("more than once" in n for n in loaded.notes)
     assert any("not complete (status: running)" in n for n in loaded.notes)

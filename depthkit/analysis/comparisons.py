@@ -1,5 +1,5 @@
-"""Comparisons beside the accuracy curve: controls, verified-only, parser agreement, critical regions,
-two tasks on the same items, and the answer bias of prompted judgments."""
+"""Comparisons beside the accuracy curve: verified-only, parser agreement, critical regions, and two
+tasks on the same items (controls are in :mod:`.paired`, answer bias in :mod:`.prompted`)."""
 
 from __future__ import annotations
 
@@ -11,24 +11,9 @@ import pandas as pd
 
 from ..schema import VerificationRecord
 from .intervals import proportions, wilson_interval
-from .tables import CELL, CELL_DEPTH, accuracy_table
+from .tables import CELL_DEPTH, depth_rows
 
 CHECKS = ("grammar", "spacy", "benepar")
-
-
-def control_comparison(table: pd.DataFrame) -> pd.DataFrame:
-    """Test items beside the length-matched controls made for them, per depth of the test items."""
-    tests = accuracy_table(table, "test")
-    controls = accuracy_table(table, "control")
-    columns = CELL_DEPTH + ["n_test", "accuracy_test", "ci_low_test", "ci_high_test",
-                            "n_control", "accuracy_control", "ci_low_control", "ci_high_control", "gap"]
-    if controls.empty or tests.empty:
-        return pd.DataFrame(columns=columns)
-    keep = ["n", "accuracy", "ci_low", "ci_high"]
-    merged = tests[CELL_DEPTH + keep].merge(controls[CELL_DEPTH + keep], on=CELL_DEPTH, how="inner",
-                                            suffixes=("_test", "_control"))
-    merged["gap"] = merged["accuracy_control"] - merged["accuracy_test"]
-    return merged[columns]
 
 
 def verified_comparison(table: pd.DataFrame) -> pd.DataFrame:
@@ -36,7 +21,8 @@ def verified_comparison(table: pd.DataFrame) -> pd.DataFrame:
     columns = CELL_DEPTH + ["n_all", "accuracy_all", "ci_low_all", "ci_high_all",
                             "n_verified", "accuracy_verified", "ci_low_verified", "ci_high_verified",
                             "n_unverified_items"]
-    tests = table[table["kind"] == "test"]
+    tests = depth_rows(table)
+    tests = tests[tests["kind"] == "test"]
     if tests.empty or tests["verified"].isna().all():
         return pd.DataFrame(columns=columns)
     keep = ["n", "accuracy", "ci_low", "ci_high"]
@@ -130,48 +116,42 @@ def task_comparison(table: pd.DataFrame) -> pd.DataFrame:
 
     Counts of both right / only one right / both wrong over items with a verdict from both
     tasks, the agreement rate, and an exact McNemar p-value on the discordant items.
+    ``absolute_a`` / ``absolute_b``: the same items' accuracy under the task's answer-following
+    verdict (``scores.absolute_correct``; NaN for a task that does not write one), shown beside
+    the lead verdict.
     """
-    from scipy.stats import binomtest
+    from .paired import mcnemar_exact
 
     columns = ["model", "construction", "depth", "task_a", "task_b", "n_shared", "accuracy_a", "accuracy_b",
-               "both_correct", "only_a", "only_b", "both_wrong", "agreement", "mcnemar_p"]
+               "both_correct", "only_a", "only_b", "both_wrong", "agreement", "mcnemar_p", "absolute_a", "absolute_b"]
     tests = table[(table["kind"] == "test") & table["correct"].notna()]
     out = []
     for (model, construction), group in tests.groupby(["model", "construction"], sort=True):
         tasks = sorted(group["task"].unique())
         if len(tasks) < 2:
             continue
-        wide = group.pivot_table(index=["source", "item_id", "depth"], columns="task", values="correct",
-                                 aggfunc="first")
+        index = ["source", "item_id", "depth"]
+        wide = group.pivot_table(index=index, columns="task", values="correct", aggfunc="first")
+        absolute = group.pivot_table(index=index, columns="task", values="absolute_correct", aggfunc="first",
+                                     dropna=False)
         for a, b in combinations(tasks, 2):
-            pair = wide[[a, b]].dropna().reset_index()
-            for depth, cell in pair.groupby("depth", sort=True):
+            pair = wide[[a, b]].dropna()
+            for depth, cell in pair.reset_index().groupby("depth", sort=True):
                 x, y = cell[a].astype(bool), cell[b].astype(bool)
                 both, only_a, only_b = int((x & y).sum()), int((x & ~y).sum()), int((~x & y).sum())
                 wrong = int((~x & ~y).sum())
                 n = len(cell)
-                discordant = only_a + only_b
-                p = binomtest(only_a, discordant, 0.5).pvalue if discordant else 1.0
+                keys = pd.MultiIndex.from_frame(cell[index])
                 out.append({"model": model, "construction": construction, "depth": int(depth), "task_a": a,
                             "task_b": b, "n_shared": n, "accuracy_a": float(x.mean()), "accuracy_b": float(y.mean()),
                             "both_correct": both, "only_a": only_a, "only_b": only_b, "both_wrong": wrong,
-                            "agreement": (both + wrong) / n, "mcnemar_p": float(p)})
+                            "agreement": (both + wrong) / n, "mcnemar_p": mcnemar_exact(only_a, only_b),
+                            "absolute_a": _mean_at(absolute, a, keys), "absolute_b": _mean_at(absolute, b, keys)})
     return pd.DataFrame(out, columns=columns)
 
 
-def answer_bias(table: pd.DataFrame) -> pd.DataFrame:
-    """For prompted tasks judging each member alone: how often the model accepts good and bad sentences.
-
-    ``accept_good`` is the share of grammatical members judged acceptable, ``accept_bad`` the share of
-    ungrammatical ones; both high (or both low) means the answers follow a bias, not the grammar.
-    """
-    columns = ["model", "task", "construction", "n", "accept_good", "accept_bad"]
-    rows = table[(table["kind"] == "test") & table["good_member_correct"].notna() & table["bad_member_correct"].notna()]
-    if rows.empty:
-        return pd.DataFrame(columns=columns)
-    out = []
-    for key, group in rows.groupby(CELL, sort=True):
-        out.append(dict(zip(CELL, key), n=len(group), accept_good=float(group["good_member_correct"].mean()),
-                        accept_bad=float(1 - group["bad_member_correct"].mean())))
-    return pd.DataFrame(out, columns=columns)
-
+def _mean_at(wide: pd.DataFrame, column: str, keys: pd.MultiIndex) -> float:
+    if column not in wide:
+        return math.nan
+    values = wide[column].reindex(keys).dropna()
+    return float(values.mean()) if len(values) else math.nan

@@ -1,9 +1,21 @@
-"""Logistic regressions of correctness on depth, per model x task x construction.
+"""Logistic regressions of correctness on depth per model x task x construction, on test items only.
 
-Fitted on test items *and* controls (controls enter at their real depth, 0): the controls are what
-separates depth from length. Maximum likelihood (statsmodels GLM), Firth's penalized likelihood when
-the data separate, and two models with the lexical frame as grouping (mixed logit by variational
-Bayes, GEE with frame clusters) where the data allow them.
+Controls are not part of the slope: each is compared with its own test item
+(:func:`depthkit.analysis.paired.control_comparison`), which is what separates depth from what the
+control holds equal. The slope is fitted by maximum likelihood (statsmodels GLM), by Firth's
+penalized likelihood when the data separate; :mod:`.grouped` adds models with sets and target
+lemmas as grouping.
+
+Covariates: word count and subject-verb distance (:data:`~.tables.COVARIATES`) enter next to depth
+where they vary among the test items *and can be told apart from depth*. A covariate whose
+correlation with depth exceeds :data:`COLLINEAR_R` in absolute value, or that together with the
+covariates already in makes depth predictable to that degree (variance inflation of depth above
+1 / (1 - COLLINEAR_R^2) = 5.3), is left out and named in ``inseparable``: the depth term then
+measures depth *and* that covariate together, and the report says they cannot be separated in
+these items, instead of reporting a null from a model that cannot tell them apart.
+
+The p-values of the depth terms of one table are corrected for multiplicity with Holm's method
+(``p_holm``: one family = every curve of the report).
 """
 
 from __future__ import annotations
@@ -15,27 +27,56 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .intervals import Z95
 from .tables import CELL, COVARIATES
 
 MIN_ROWS_LOGIT = 10
-MIN_ROWS_MIXED = 20
-MIN_FRAMES_MIXED = 5
 SEPARATION_SE = 1e3  # a standard error this large means the likelihood has no finite maximum
+COLLINEAR_R = 0.9  # |r| (or multiple R) of depth with covariates beyond which they cannot be separated
 
 # the ``method`` column of the regression tables
 LOGIT_METHOD = "logit"
 FIRTH_METHOD = "firth logit"
-MIXED_METHOD = "mixed logit (VB), frame intercept"
-GEE_METHOD = "GEE logit, frame clusters"
+MIXED_METHOD = "mixed logit (VB), set + lemma intercepts"
+GEE_METHOD = "GEE logit, set clusters"
 SLOPE_COLUMNS = CELL + ["method", "term", "coef", "se", "ci_low", "ci_high", "odds_ratio", "p", "n",
-                        "n_groups", "status", "note"]
+                        "n_groups", "status", "note", "inseparable", "p_holm", "n_lemmas"]
 
 
-def _design(data: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Covariates usable next to depth, and notes on the ones left out (constant, missing, collinear)."""
+def regression_rows(group: pd.DataFrame) -> pd.DataFrame:
+    """The rows a slope is fitted on: depthkit's own test items with a verdict."""
+    rows = group[(group["kind"] == "test") & group["correct"].notna()]
+    if "suite" in rows:
+        rows = rows[~rows["suite"].astype(bool)]
+    return rows.reset_index(drop=True)
+
+
+def depth_r_squared(depth: np.ndarray, covariates: np.ndarray) -> float:
+    """R^2 of depth regressed on the covariates (with an intercept): how predictable depth is from them."""
+    if covariates.size == 0 or np.ptp(depth) == 0:
+        return 0.0
+    X = np.column_stack([np.ones(len(depth)), covariates])
+    fitted = X @ np.linalg.lstsq(X, depth, rcond=None)[0]
+    total = float(((depth - depth.mean()) ** 2).sum())
+    return max(0.0, 1 - float(((depth - fitted) ** 2).sum()) / total) if total else 0.0
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson's r (NaN when either does not vary)."""
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return math.nan
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def design(data: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
+    """Covariates fitted next to depth, notes on those left out, and those inseparable from depth.
+
+    A covariate is left out when missing for some items, constant, or (see the module docstring)
+    too closely tied to depth; the last kind is also returned in the third list.
+    """
     notes: list[str] = []
     used: list[str] = []
+    inseparable: list[str] = []
+    depth = data["depth"].to_numpy(float)
     for name in COVARIATES:
         column = data[name]
         if column.isna().all():
@@ -46,26 +87,24 @@ def _design(data: pd.DataFrame) -> tuple[list[str], list[str]]:
         if column.nunique() < 2:
             notes.append(f"{name} left out: the same for every item")
             continue
-        X = np.column_stack([np.ones(len(data)), data["depth"].to_numpy(float)]
-                            + [data[c].to_numpy(float) for c in used + [name]])
-        if np.linalg.matrix_rank(X) < X.shape[1]:
-            notes.append(f"{name} left out: it is an exact linear function of depth"
-                         + (" and " + ", ".join(used) if used else "") + " in these items")
+        values = column.to_numpy(float)
+        r = correlation(depth, values)
+        if not math.isnan(r) and abs(r) > COLLINEAR_R:
+            inseparable.append(name)
+            notes.append(f"{name} left out: it rises with depth (r = {r:.3f}), so the two cannot be separated in "
+                         f"these items; the depth term carries both")
+            continue
+        together = np.column_stack([data[c].to_numpy(float) for c in used] + [values])
+        if depth_r_squared(depth, together) > COLLINEAR_R ** 2:
+            inseparable.append(name)
+            notes.append(f"{name} left out: with {', '.join(used)} it predicts depth almost exactly "
+                         f"(R^2 > {COLLINEAR_R ** 2:.2f}); the depth term carries it")
             continue
         used.append(name)
-    if "n_words" in used:
-        r = np.corrcoef(data["depth"].to_numpy(float), data["n_words"].to_numpy(float))[0, 1]
-        if abs(r) > 0.9:
-            notes.append(f"depth and n_words are nearly collinear (r = {r:.2f}): the depth slope is uncertain; "
-                         "generate with --controls to separate depth from length")
-    return used, notes
+    return used, notes, inseparable
 
 
-def _regression_data(group: pd.DataFrame) -> pd.DataFrame:
-    return group[group["correct"].notna()].reset_index(drop=True)
-
-
-def _skip_reason(data: pd.DataFrame, minimum: int) -> str | None:
+def skip_reason(data: pd.DataFrame, minimum: int) -> str | None:
     if len(data) < minimum:
         return f"skipped: only {len(data)} judgments with a verdict (need at least {minimum})"
     if data["depth"].nunique() < 2:
@@ -156,133 +195,38 @@ def _fit_one(data: pd.DataFrame, covariates: list[str]) -> tuple[str, pd.DataFra
 def depth_slopes(table: pd.DataFrame) -> pd.DataFrame:
     """Logistic regression of correctness on depth (+ n_words, sv_distance) per model x task x construction.
 
-    Rows hold one term each; ``coef`` is in log-odds per unit (per level of depth, per word),
-    ``odds_ratio`` is ``exp(coef)``. Cells that cannot be fitted get one row saying why.
+    Test items only. Rows hold one term each; ``coef`` is in log-odds per unit (per level of
+    depth, per word), ``odds_ratio`` is ``exp(coef)``; ``inseparable`` names the covariates the
+    depth term carries (see the module docstring); ``p_holm`` is set on depth terms. Cells that
+    cannot be fitted get one row saying why.
     """
     out: list[dict[str, Any]] = []
     for key, group in table.groupby(CELL, sort=True):
         base = dict(zip(CELL, key))
-        data = _regression_data(group)
-        reason = _skip_reason(data, MIN_ROWS_LOGIT)
+        data = regression_rows(group)
+        if data.empty and not group.empty and (group["kind"] == "test").sum() == 0:
+            continue  # controls only: nothing of this cell is a curve
+        reason = skip_reason(data, MIN_ROWS_LOGIT)
         if reason:
             out.append({**base, "method": LOGIT_METHOD, "term": "depth", "n": len(data), "status": "skipped",
-                        "note": reason})
+                        "note": reason, "inseparable": ""})
             continue
-        covariates, notes = _design(data)
+        covariates, notes, inseparable = design(data)
         try:
             method, terms, note = _fit_one(data, covariates)
         except (np.linalg.LinAlgError, ValueError) as exc:
             out.append({**base, "method": LOGIT_METHOD, "term": "depth", "n": len(data), "status": "failed",
-                        "note": f"the fit failed: {exc}"})
+                        "note": f"the fit failed: {exc}", "inseparable": ", ".join(inseparable)})
             continue
         status = "separation" if method == FIRTH_METHOD else "ok"
         note = "; ".join([n for n in [note] + notes if n])
         for row in terms.to_dict("records"):
             out.append({**base, "method": method, **row, "odds_ratio": math.exp(row["coef"]),
-                        "n": len(data), "status": status, "note": note})
-    return pd.DataFrame(out, columns=SLOPE_COLUMNS)
+                        "n": len(data), "status": status, "note": note, "inseparable": ", ".join(inseparable)})
+    frame = pd.DataFrame(out, columns=SLOPE_COLUMNS)
+    tested = (frame["term"] == "depth") & frame["status"].isin(["ok", "separation"])
+    if tested.any():
+        from .paired import holm
 
-
-
-
-def mixed_slopes(table: pd.DataFrame, slopes: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Models with the lexical frame as grouping, where the data allow them; two per cell.
-
-    * ``mixed logit (VB), frame intercept``: a random intercept per frame, fitted by variational
-      Bayes (statsmodels ``BinomialBayesMixedGLM``). ``coef`` is the posterior mean (conditional on
-      the frame), the interval mean +/- 1.96 posterior SD and ``p`` its normal approximation.
-      Mean-field VB ignores posterior correlations, which makes intervals of correlated terms
-      far too narrow; fitting on an orthogonalized design and mapping back removes most of that
-      (the correlation with the frame intercepts remains, so read the interval as optimistic).
-    * ``GEE logit, frame clusters``: population-averaged logistic regression with an
-      exchangeable correlation within frames and robust (sandwich) standard errors; its
-      interval and p-value hold however the frames differ.
-
-    Cells where grouping is not feasible get one row per method saying why.
-    """
-    slopes = depth_slopes(table) if slopes is None else slopes
-    separated = {tuple(r[c] for c in CELL) for _, r in slopes.iterrows() if r["status"] == "separation"}
-    out: list[dict[str, Any]] = []
-    for key, group in table.groupby(CELL, sort=True):
-        base = dict(zip(CELL, key))
-        data = _regression_data(group)
-        data = data[data["frame"].notna()].reset_index(drop=True)
-        n_frames = int(data["frame"].nunique()) if not data.empty else 0
-        reason = _grouping_skip_reason(data, n_frames, tuple(key) in separated)
-        if reason:
-            for method in (MIXED_METHOD, GEE_METHOD):
-                out.append({**base, "method": method, "term": "depth", "n": len(data), "n_groups": n_frames,
-                            "status": "skipped", "note": reason})
-            continue
-        covariates, notes = _design(data)
-        terms = ["depth"] + covariates
-        for method, fit in ((MIXED_METHOD, _fit_mixed_vb), (GEE_METHOD, _fit_gee)):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    rows, extra = fit(data, terms)
-            except (np.linalg.LinAlgError, ValueError, FloatingPointError, ZeroDivisionError) as exc:
-                out.append({**base, "method": method, "term": "depth", "n": len(data), "n_groups": n_frames,
-                            "status": "failed", "note": f"the fit failed: {exc}"})
-                continue
-            note = "; ".join([extra] + notes)
-            for row in rows:
-                out.append({**base, "method": method, **row, "odds_ratio": math.exp(row["coef"]), "n": len(data),
-                            "n_groups": n_frames, "status": "ok", "note": note})
-    return pd.DataFrame(out, columns=SLOPE_COLUMNS)
-
-
-def _grouping_skip_reason(data: pd.DataFrame, n_frames: int, separated: bool) -> str | None:
-    reason = _skip_reason(data, MIN_ROWS_MIXED)
-    if reason:
-        return reason
-    if separated:
-        return "skipped: perfect separation (see the logistic regression's Firth estimate)"
-    if n_frames < MIN_FRAMES_MIXED:
-        return f"skipped: only {n_frames} lexical frames (need at least {MIN_FRAMES_MIXED})"
-    if data.groupby("frame").size().max() < 2:
-        return "skipped: every frame holds a single item, so there is nothing to group"
-    return None
-
-
-def _normal_rows(terms: list[str], mean: np.ndarray, sd: np.ndarray) -> list[dict[str, Any]]:
-    from scipy.stats import norm
-
-    return [{"term": t, "coef": float(m), "se": float(s), "ci_low": float(m - Z95 * s), "ci_high": float(m + Z95 * s),
-             "p": float(2 * norm.sf(abs(m / s))) if s > 0 else math.nan} for t, m, s in zip(terms, mean, sd)]
-
-
-def _fit_mixed_vb(data: pd.DataFrame, terms: list[str]) -> tuple[list[dict[str, Any]], str]:
-    from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
-
-    X = np.column_stack([np.ones(len(data)), data[terms].to_numpy(float)])
-    X[:, 1:] -= X[:, 1:].mean(axis=0)
-    # Orthogonal columns (scaled to unit mean square) make the mean-field assumption nearly true.
-    Q, R = np.linalg.qr(X)
-    scale = math.sqrt(len(data))
-    codes, uniques = pd.factorize(data["frame"])
-    exog_vc = np.zeros((len(data), len(uniques)))
-    exog_vc[np.arange(len(data)), codes] = 1.0
-    model = BinomialBayesMixedGLM(data["correct"].to_numpy(float), Q * scale, exog_vc,
-                                  ident=np.zeros(len(uniques), dtype=int), fe_p=3.0, vcp_p=1.0)
-    # a fixed start (rng=0): without it statsmodels draws the start from fresh OS entropy, so reports differ run to run
-    fit = model.fit_vb(fit_method="L-BFGS-B", rng=0)  # BFGS keeps a dense Hessian over every frame: 7x slower
-    back = np.linalg.inv(R / scale)
-    mean = back @ fit.fe_mean
-    sd = np.sqrt(np.diag(back @ np.diag(np.asarray(fit.fe_sd) ** 2) @ back.T))
-    frame_sd = float(np.exp(fit.vcp_mean[0]))
-    return _normal_rows(terms, mean[1:], sd[1:]), f"frame SD {frame_sd:.2f} (log-odds)"
-
-
-def _fit_gee(data: pd.DataFrame, terms: list[str]) -> tuple[list[dict[str, Any]], str]:
-    import statsmodels.api as sm
-
-    X = sm.add_constant(data[terms].astype(float), has_constant="add")
-    codes, _ = pd.factorize(data["frame"])
-    fit = sm.GEE(data["correct"].to_numpy(float), X, groups=codes, family=sm.families.Binomial(),
-                 cov_struct=sm.cov_struct.Exchangeable()).fit()
-    ci = fit.conf_int()
-    rows = [{"term": t, "coef": float(fit.params[t]), "se": float(fit.bse[t]), "ci_low": float(ci.loc[t, 0]),
-             "ci_high": float(ci.loc[t, 1]), "p": float(fit.pvalues[t])} for t in terms]
-    return rows, f"within-frame correlation {float(fit.cov_struct.dep_params):.2f}"
-
+        frame.loc[tested, "p_holm"] = holm(frame.loc[tested, "p"])
+    return frame

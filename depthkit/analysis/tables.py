@@ -1,4 +1,4 @@
-"""The joined judgment table, accuracy per model x task x construction x depth, chance and breaking depth.
+"""The joined judgment table, accuracy per model x task x construction x depth, and chance.
 
 :func:`judgment_table` joins judgments with their items and verification into one row per
 judgment; the other functions here and in the sibling modules take that table (or another
@@ -21,6 +21,8 @@ from .intervals import proportions
 CELL = ["model", "task", "construction"]
 CELL_DEPTH = CELL + ["depth"]
 COVARIATES = ("n_words", "sv_distance")
+# `depthkit import` gives imported items the suite's kind as their grammar (the suites contract)
+SUITE_KINDS = ("blimp", "syntaxgym")
 
 
 # --------------------------------------------------------------------------- the joined table
@@ -43,8 +45,16 @@ def judgment_table(judgments: Iterable[SourcedJudgment | Judgment],
     """One row per judgment, joined with its item and verification record.
 
     ``items`` and ``verification`` are keyed by ``(source, item id)``; a bare :class:`Judgment` has
-    source and run ``""``. Item facts (metrics, frame, whether it has a bad member) are missing
-    (NaN, None, paired) for a judgment whose item is not given.
+    source and run ``""``. Item facts (metrics, frame, set, condition, whether it has a bad member)
+    are missing (NaN, None, paired) for a judgment whose item is not given.
+
+    Design columns: ``set_id`` (the item's set; its ``frame`` when it has none), ``controller``,
+    ``attractor_condition`` and ``pair_type`` (the item's ``condition``; None for a factor it does not
+    have), ``good_value`` (the controller value of the good member, from ``pair``), ``target_lemma``
+    (:func:`target_lemma`), ``match_*`` (a control's distance from its item) and ``suite`` (an item
+    imported from an external suite, :data:`SUITE_KINDS`). Prompted-verdict columns (the task's
+    ``scores``; NaN or None when a task does not write them): ``absolute_correct``, ``good_p_yes``,
+    ``bad_p_yes`` (natural-log P(Yes)), ``position_bias``, ``good_answer``, ``bad_answer``, ``answer``.
     """
     items = items or {}
     verification = verification or {}
@@ -56,6 +66,9 @@ def judgment_table(judgments: Iterable[SourcedJudgment | Judgment],
         item = items.get(key)
         metrics = item.metrics if item else {}
         check = verification.get(key)
+        condition = (item.condition or {}) if item else {}
+        match = (item.match or {}) if item else {}
+        scores = j.scores
         rows.append({
             "run": entry.run,
             "source": source,
@@ -69,23 +82,36 @@ def judgment_table(judgments: Iterable[SourcedJudgment | Judgment],
             "control_of": j.control_of if j.control_of is not None else (item.control_of if item else None),
             "correct": math.nan if j.correct is None else float(j.correct),
             "verdict_by": j.verdict_by,
-            "crit_diff": _difference(j.scores, "good_critical", "bad_critical"),
-            "sum_diff": _difference(j.scores, "good_sum", "bad_sum"),
-            "target_diff": _difference(j.scores, "good_target", "bad_target"),
-            "good_member_correct": _flag(j.scores.get("good_correct")),
-            "bad_member_correct": _flag(j.scores.get("bad_correct")),
+            "crit_diff": _difference(scores, "good_critical", "bad_critical"),
+            "sum_diff": _difference(scores, "good_sum", "bad_sum"),
+            "target_diff": _difference(scores, "good_target", "bad_target"),
+            "good_member_correct": _flag(scores.get("good_correct")),
+            "bad_member_correct": _flag(scores.get("bad_correct")),
             "n_words": _number(metrics.get("n_words")),
             "sv_distance": _number(metrics.get("sv_distance")),
             "attractors": _number(metrics.get("attractors")),
             "frame": item.frame if item else None,
             "verified": None if check is None else check.verified,
             "paired": bool(item.bad) if item else True,
+            "set_id": (item.set_id or item.frame) if item else None,
+            "controller": _text(condition.get("controller")),
+            "attractor_condition": _text(condition.get("attractors")),
+            "pair_type": _text(condition.get("pair_type")),
+            "good_value": _text(item.pair.good_value) if item and item.pair else None,
+            "target_lemma": target_lemma(item) if item else None,
+            "match_n_words": _number(match.get("n_words")),
+            "match_sv_distance": _number(match.get("sv_distance")),
+            "match_attractors": _number(match.get("attractors")),
+            "suite": bool(item and item.grammar in SUITE_KINDS),
+            "absolute_correct": _flag(scores.get("absolute_correct")),
+            "good_p_yes": _number(scores.get("good_p_yes")),
+            "bad_p_yes": _number(scores.get("bad_p_yes")),
+            "position_bias": _number(scores.get("position_bias")),
+            "good_answer": _text(scores.get("good_answer")),
+            "bad_answer": _text(scores.get("bad_answer")),
+            "answer": _text(scores.get("answer")),
         })
-    columns = ["run", "source", "item_id", "model", "task", "construction", "grammar", "depth", "kind",
-               "control_of", "correct", "verdict_by", "crit_diff", "sum_diff", "target_diff", "good_member_correct",
-               "bad_member_correct", "n_words", "sv_distance",
-               "attractors", "frame", "verified", "paired"]
-    table = pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     table["depth"] = table["depth"].astype(int)
     # Controls are compared at the depth of the test item they were matched to.
     depth_of = {(r.source, r.item_id): r.depth for r in table.itertuples() if r.kind == "test"}
@@ -97,6 +123,33 @@ def judgment_table(judgments: Iterable[SourcedJudgment | Judgment],
         for r in table.itertuples()
     ]
     return table
+
+
+TABLE_COLUMNS = ["run", "source", "item_id", "model", "task", "construction", "grammar", "depth", "kind",
+                 "control_of", "correct", "verdict_by", "crit_diff", "sum_diff", "target_diff", "good_member_correct",
+                 "bad_member_correct", "n_words", "sv_distance", "attractors", "frame", "verified", "paired",
+                 "set_id", "controller", "attractor_condition", "pair_type", "good_value", "target_lemma",
+                 "match_n_words", "match_sv_distance", "match_attractors", "suite", "absolute_correct", "good_p_yes",
+                 "bad_p_yes", "position_bias", "good_answer", "bad_answer", "answer"]
+
+
+def target_lemma(item: Item) -> str | None:
+    """The verb (or other target) an item tests, the same for both of its forms.
+
+    The target words of the good member and of its twin (the bad member), lower-cased, sorted and
+    joined with ``/``: an item whose good member has *laughs* and bad *laugh* and one whose good
+    member has *laugh* and bad *laughs* (singular and plural controllers) both give
+    ``laugh/laughs``. Items without a bad member give their good target alone; items without a
+    target region give None.
+    """
+    target = item.regions.target
+    if target is None:
+        return None
+    forms = {" ".join(item.words[target.good[0]:target.good[1]]).lower()}
+    if item.bad is not None and target.bad is not None:
+        forms.add(" ".join(item.bad.split(" ")[target.bad[0]:target.bad[1]]).lower())
+    forms.discard("")
+    return "/".join(sorted(forms)) or None
 
 
 def _sourced(entry: SourcedJudgment | Judgment) -> SourcedJudgment:
@@ -112,6 +165,11 @@ def _difference(scores: Mapping[str, Any], good: str, bad: str) -> float:
 
 def _flag(value: Any) -> float:
     return float(value) if isinstance(value, bool) else math.nan
+
+
+def _text(value: Any) -> str | None:
+    """A condition or answer value as text (``sg``, ``True``, ``3``); None when absent."""
+    return None if value is None else str(value)
 
 
 def _number(value: Any) -> float:
@@ -148,28 +206,9 @@ def cell_chance(table: pd.DataFrame, by: tuple[str, ...] = tuple(CELL)) -> dict[
     return {(k if isinstance(k, tuple) else (k,)): float(v) for k, v in means.items()}
 
 
-def breaking_depths(accuracy: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Smallest depth whose whole 95% interval lies below ``threshold``, per model x task x construction.
-
-    ``breaking_depth`` is NA when no depth qualifies; ``min_depth`` and ``max_depth`` say which depths
-    the data cover (a breaking depth equal to ``min_depth`` means the curve starts below the threshold);
-    ``n_verdicts`` counts judgments with a verdict (0: nothing was tested, e.g. items without a bad twin).
-    """
-    rows = []
-    for key, group in accuracy.groupby(CELL, sort=True):
-        group = group.sort_values("depth")
-        below = group[(group["n"] > 0) & (group["ci_high"] < threshold)]
-        first = below.iloc[0] if not below.empty else None
-        rows.append(dict(zip(CELL, key), threshold=threshold,
-                         breaking_depth=None if first is None else int(first["depth"]),
-                         accuracy=None if first is None else float(first["accuracy"]),
-                         ci_high=None if first is None else float(first["ci_high"]),
-                         min_depth=int(group["depth"].min()), max_depth=int(group["depth"].max()),
-                         n_verdicts=int(group["n"].sum())))
-    out = pd.DataFrame(rows, columns=CELL + ["threshold", "breaking_depth", "accuracy", "ci_high", "min_depth",
-                                             "max_depth", "n_verdicts"])
-    out["breaking_depth"] = out["breaking_depth"].astype("Int64")
-    return out
+def depth_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of depthkit's own items (the depth analysis); imported suites are reported on their own."""
+    return table[~table["suite"].astype(bool)] if "suite" in table else table
 
 
 def cell_rows(frame: pd.DataFrame, key: tuple) -> pd.DataFrame:

@@ -6,11 +6,14 @@
     html = depthkit.report(["runs/smollm2"], "reports/object-rc", threshold=0.6)   # = build_report
 
 The numbers come from :mod:`depthkit.analysis`; this package reads, draws, words and writes:
-:mod:`~depthkit.report.load` (the run folders) · :mod:`~depthkit.report.facts` (manifest facts shown) ·
-:mod:`~depthkit.report.narrative` (the findings in words) · :mod:`~depthkit.report.display` (tables as
-text) · :mod:`~depthkit.report.figures` (PNG and SVG) · :mod:`~depthkit.report.sections` (what the
-report says, in order) · :mod:`~depthkit.report.render` (HTML and Markdown) ·
-:mod:`~depthkit.report.tables` (the CSVs) · :mod:`~depthkit.report.write` (the whole folder).
+:mod:`~depthkit.report.load` (the run folders) · :mod:`~depthkit.report.references` (the references file:
+published points and suite matches) · :mod:`~depthkit.report.facts` (manifest facts shown) ·
+:mod:`~depthkit.report.narrative` (the findings in words, curve by curve) · :mod:`~depthkit.report.beside`
+(the words about the evidence beside the curves) · :mod:`~depthkit.report.display` (tables as text) ·
+:mod:`~depthkit.report.figures` (PNG and SVG, drawn with :mod:`~depthkit.report.canvas`) ·
+:mod:`~depthkit.report.sections` (what the report says, in order) · :mod:`~depthkit.report.render`
+(HTML and Markdown) · :mod:`~depthkit.report.tables` (the CSVs) · :mod:`~depthkit.report.write` (the
+whole folder).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from typing import Any
 from ..callable_module import make_callable
 
 _HOME = {"Figure": "figures", "draw_figures": "figures", "Loaded": "load", "Run": "load", "load_runs": "load",
-         "TABLE_FILES": "tables", "Report": "write", "build_report": "write", "write_report": "write"}
+         "References": "references", "load_references": "references", "TABLE_FILES": "tables", "Report": "write",
+         "build_report": "write", "write_report": "write"}
 
 __all__ = sorted(_HOME)
 

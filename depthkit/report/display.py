@@ -57,7 +57,21 @@ class Shown:
     csv: str | None = None
 
 
-LABELS = ("model", "task", "construction", "method", "term", "check", "task A", "task B", "note")
+LABELS = ("model", "task", "construction", "method", "term", "check", "task A", "task B", "note", "grammar", "status",
+          "controller", "attractors", "contrast", "suite", "paradigm", "reference model", "citation", "measure",
+          "source", "depthkit match", "cannot be separated from depth", "verdict by", "top answer", "compared with")
+
+
+def fmt_diff(value: Any, low: Any, high: Any) -> str:
+    """``+0.70 [+0.43, +0.83]``: a signed difference and its interval; a dash when missing."""
+    if missing(value):
+        return "—"
+    return f"{float(value):+.2f} [{float(low):+.2f}, {float(high):+.2f}]"
+
+
+def fmt_share(value: Any) -> str:
+    """``80%``; a dash when missing."""
+    return "—" if missing(value) else f"{float(value):.0%}"
 
 
 def display_accuracy(accuracy: pd.DataFrame) -> pd.DataFrame:
@@ -83,25 +97,95 @@ def display_accuracy(accuracy: pd.DataFrame) -> pd.DataFrame:
 def display_breaking(breaking: pd.DataFrame, threshold: float) -> pd.DataFrame:
     rows = []
     for r in breaking.itertuples():
-        found = not missing(r.breaking_depth)
+        found = r.status == "breaks"
+        if found and int(r.breaking_depth) == r.min_depth:
+            status = f"breaks at {int(r.breaking_depth)} (already at the shallowest depth)"
+        elif found:
+            status = f"breaks at {int(r.breaking_depth)}"
+        elif r.status == "holds":
+            status = f"holds to depth {r.max_depth}"
+        elif r.status == "undecided":
+            status = f"undecided (interval contains {threshold:g} at depth {r.undecided_depths.replace(' ', ', ')})"
+        else:
+            status = "no verdicts"
+        power = "—" if not r.n_min else (f"≤ {r.detectable:.3f} with n {r.n_min}" if not missing(r.detectable)
+                                         else f"never with n {r.n_min}")
         rows.append({"model": r.model, "task": r.task, "construction": r.construction,
-                     f"breaking depth (CI below {threshold:g})": (
-                         f"{int(r.breaking_depth)} (already at the shallowest depth)"
-                         if found and int(r.breaking_depth) == r.min_depth
-                         else str(int(r.breaking_depth)) if found
-                         else "no verdicts" if not r.n_verdicts else f"not reached (tested to {r.max_depth})"),
+                     f"breaking depth (CI below {threshold:g})": status,
                      "accuracy there": fmt_num(r.accuracy) if found else "—",
-                     "CI upper bound": fmt_num(r.ci_high) if found else "—"})
+                     "CI upper bound": fmt_num(r.ci_high) if found else "—",
+                     "a depth breaks only at accuracy": power,
+                     "items per depth for chance to break": fmt_count(r.n_for_chance),
+                     "could break at chance": "—" if not r.n_min else ("no" if r.underpowered else "yes")})
     return pd.DataFrame(rows)
 
 
 def display_controls(controls: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{
+        "model": r.model, "task": r.task, "construction": r.construction, "depth": r.depth, "pairs": r.n_test,
+        "deep items": fmt_ci(r.accuracy_test, r.ci_low_test, r.ci_high_test),
+        "their depth-0 controls": fmt_ci(r.accuracy_control, r.ci_low_control, r.ci_high_control),
+        "only deep right": r.only_test, "only control right": r.only_control,
+        "controls − deep [95% CI]": fmt_diff(r.gap, r.gap_low, r.gap_high),
+        "McNemar p": fmt_p(r.mcnemar_p), "Holm p": fmt_p(r.p_holm)} for r in controls.itertuples()])
+
+
+def display_match(match: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "grammar": r.grammar, "construction": r.construction, "depth": r.depth, "controls": r.n_controls,
+        "same number direction": fmt_share(r.same_direction),
+        "exact sv_distance": fmt_share(r.exact_sv_distance), "exact attractors": fmt_share(r.exact_attractors),
+        "exact length": fmt_share(r.exact_n_words), "mean |Δ| sv_distance": fmt_num(r.mean_abs_sv_distance, 1),
+        "mean |Δ| attractors": fmt_num(r.mean_abs_attractors, 1), "mean |Δ| words": fmt_num(r.mean_abs_n_words, 1)}
+        for r in match.itertuples()])
+
+
+def _pair_cells(r) -> dict[str, Any]:
+    return {"pairs": r.n_pairs, "both right": r.both_correct, "only first right": r.only_first,
+            "only second right": r.only_second, "both wrong": r.both_wrong,
+            "second − first [95% CI]": fmt_diff(r.difference, r.diff_low, r.diff_high),
+            "McNemar p": fmt_p(r.mcnemar_p), "Holm p": fmt_p(r.p_holm)}
+
+
+def display_ladder(ladder: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "model": r.model, "task": r.task, "construction": r.construction,
+        "compared with": f"depth {r.depth} (second) vs depth {r.base_depth} (first)",
+        "accuracy first → second": f"{r.accuracy_first:.2f} → {r.accuracy_second:.2f}", **_pair_cells(r)}
+        for r in ladder.itertuples()])
+
+
+def display_contrasts(contrasts: pd.DataFrame) -> pd.DataFrame:
+    names = {"attractor_condition": "attractors", "controller": "controller"}
+    return pd.DataFrame([{
         "model": r.model, "task": r.task, "construction": r.construction, "depth": r.depth,
-        "deep items": f"{fmt_ci(r.accuracy_test, r.ci_low_test, r.ci_high_test)} · n {r.n_test}",
-        "matched depth-0 controls":
-            f"{fmt_ci(r.accuracy_control, r.ci_low_control, r.ci_high_control)} · n {r.n_control}",
-        "gap (controls − deep)": fmt_num(r.gap)} for r in controls.itertuples()])
+        "contrast": f"{names.get(r.factor, r.factor)}: {r.second} (second) vs {r.first} (first)",
+        "accuracy first → second": f"{r.accuracy_first:.2f} → {r.accuracy_second:.2f}", **_pair_cells(r)}
+        for r in contrasts.itertuples()])
+
+
+def display_conditions(conditions: pd.DataFrame) -> pd.DataFrame:
+    """Construction x depth x condition rows, (model · task) columns, each cell 'accuracy [CI] · n'."""
+    if conditions.empty:
+        return pd.DataFrame()
+    frame = conditions.assign(series=conditions["model"] + " · " + conditions["task"],
+                              controller=conditions["controller"].fillna("—"),
+                              attractors=conditions["attractor_condition"].fillna("none"))
+    frame["cell"] = [f"{fmt_ci(r.accuracy, r.ci_low, r.ci_high)} · n {int(r.n)}" if r.n else "no verdicts"
+                     for r in frame.itertuples()]
+    wide = frame.pivot_table(index=["construction", "depth", "controller", "attractors"], columns="series",
+                             values="cell", aggfunc="first").reset_index().fillna("—")
+    wide.columns.name = None
+    return wide
+
+
+def display_collinearity(collinearity: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "construction": r.construction, "test items": r.n_items, "depths": r.depths,
+        "r(depth, words)": fmt_num(r.r_n_words, 3), "r(depth, sv_distance)": fmt_num(r.r_sv_distance, 3),
+        "R² of depth on both": fmt_num(r.r2_depth, 3),
+        "VIF of depth": "∞" if r.vif_depth == math.inf else fmt_num(r.vif_depth, 1),
+        "cannot be separated from depth": r.inseparable or "—"} for r in collinearity.itertuples()])
 
 
 def display_regression(regression: pd.DataFrame, depth_only: bool) -> pd.DataFrame:
@@ -120,7 +204,8 @@ def display_regression(regression: pd.DataFrame, depth_only: bool) -> pd.DataFra
                 f"{r.odds_ratio:.2f} [{math.exp(r.ci_low):.2f}, {math.exp(r.ci_high):.2f}]" if fitted else "—",
             "coef (log-odds)": fmt_ci(r.coef, r.ci_low, r.ci_high) if fitted else "—",
             "p": fmt_p(r.p) if fitted else "—",
-            "n": fmt_count(r.n), "frames": fmt_count(r.n_groups),
+            "Holm p": fmt_p(r.p_holm) if fitted else "—",
+            "n": fmt_count(r.n), "sets": fmt_count(r.n_groups), "lemmas": fmt_count(r.n_lemmas),
             "note": r.status if missing(r.note) or not str(r.note) else str(r.note),
         })
         rows.append(row)
@@ -168,15 +253,22 @@ def display_glance(table: pd.DataFrame) -> pd.DataFrame:
         "accuracy, deepest": f"{r.accuracy_last:.2f} (depth {r.last_depth})",
         "odds ratio per level [95% CI]":
             "—" if missing(r.odds_ratio) else f"{r.odds_ratio:.2f} [{r.or_low:.2f}, {r.or_high:.2f}]",
-        "trend": r.trend,
-        "breaking depth": "—" if missing(r.breaking_depth) else str(int(r.breaking_depth)),
-        "control gap, deepest": fmt_num(r.control_gap_last)} for r in table.itertuples()])
+        "Holm p": fmt_p(r.p_holm),
+        "trend": r.trend + (f" (with {r.inseparable})" if r.inseparable and r.trend != "not fitted" else ""),
+        "breaking": (f"breaks at {int(r.breaking_depth)}" if r.breaking_status == "breaks"
+                     else r.breaking_status or "—"),
+        "controls − deep, deepest [95% CI]": fmt_diff(r.control_gap_last, r.control_gap_low, r.control_gap_high)}
+        for r in table.itertuples()])
 
 
 def display_bias(bias: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{
-        "model": r.model, "task": r.task, "construction": r.construction, "pairs": r.n,
-        "accepts grammatical": fmt_num(r.accept_good), "accepts ungrammatical": fmt_num(r.accept_bad)}
+        "model": r.model, "task": r.task, "construction": r.construction, "verdict by": r.verdict_by, "items": r.n,
+        "lead verdict": fmt_num(r.accuracy), "answer-following verdict": fmt_num(r.absolute_accuracy),
+        "accepts grammatical": fmt_num(r.accept_good), "accepts ungrammatical": fmt_num(r.accept_bad),
+        "mean P(Yes), grammatical": fmt_num(r.p_yes_good), "mean P(Yes), ungrammatical": fmt_num(r.p_yes_bad),
+        "first-position bias (log-odds)": fmt_num(r.position_bias),
+        "top answer": "—" if missing(r.top_answer) else f"{r.top_answer} ({fmt_share(r.top_answer_share)})"}
         for r in bias.itertuples()])
 
 
@@ -185,5 +277,36 @@ def display_tasks(tasks: pd.DataFrame) -> pd.DataFrame:
         "model": r.model, "construction": r.construction, "depth": r.depth, "task A": r.task_a, "task B": r.task_b,
         "items": r.n_shared, "accuracy A": fmt_num(r.accuracy_a), "accuracy B": fmt_num(r.accuracy_b),
         "both right": r.both_correct, "only A": r.only_a, "only B": r.only_b, "both wrong": r.both_wrong,
-        "agreement": fmt_num(r.agreement), "McNemar p": fmt_p(r.mcnemar_p)} for r in tasks.itertuples()])
+        "agreement": fmt_num(r.agreement), "McNemar p": fmt_p(r.mcnemar_p),
+        "answer-following A": fmt_num(r.absolute_a), "answer-following B": fmt_num(r.absolute_b)}
+        for r in tasks.itertuples()])
 
+
+def display_suites(suites: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "model": r.model, "task": r.task, "suite": r.suite, "paradigm": r.construction,
+        "verdict by": r.verdict_by or "—", "accuracy [95% CI]": fmt_ci(r.accuracy, r.ci_low, r.ci_high), "n": r.n,
+        "depthkit match": (f"{r.match_grammar}, depth {int(r.match_depth)}" if isinstance(r.match_grammar, str)
+                           else "—"),
+        "depthkit accuracy there [95% CI]": _match_cell(r)}
+        for r in suites.itertuples()])
+
+
+def _match_cell(r) -> str:
+    if not isinstance(r.match_grammar, str):
+        return "—"
+    if missing(r.match_n) or not r.match_n:
+        return "not in this report"
+    return f"{fmt_ci(r.match_accuracy, r.match_ci_low, r.match_ci_high)} · n {int(r.match_n)} ({r.match_task})"
+
+
+def display_references(references: pd.DataFrame) -> pd.DataFrame:
+    """One row per reference point; its depthkit matches joined in one cell."""
+    rows = []
+    for _, group in references.groupby("id", sort=False):
+        r = group.iloc[0]
+        matches = [f"{g}, depth {int(d)}" for g, d in zip(group["match_grammar"], group["match_depth"]) if not missing(g)]
+        rows.append({"suite": r.suite, "paradigm": r["name"], "reference model": r.model, "accuracy": f"{r.accuracy:.3f}",
+                     "items": r["items"], "measure": r.measure, "citation": r.citation, "source": r.source,
+                     "depthkit match": "; ".join(matches) or "—"})
+    return pd.DataFrame(rows)

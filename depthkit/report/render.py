@@ -31,7 +31,7 @@ from .sections import Section, sections
 from .tables import TABLE_FILES
 
 TEMPLATES = Path(__file__).with_name("templates")
-FOLD_FINDINGS_ABOVE = 8  # more findings than this: folded under one <details>
+FOLD_FINDINGS_ABOVE = 4  # more findings than this: folded under one <details> (each is a long paragraph)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,14 @@ TABLE_FILES = {
     "critical": "critical_differences.csv",
     "tasks": "task_comparison.csv",
     "judgments": "judgments_joined.csv",
+    "ladder": "ladder_pairs.csv",
+    "conditions": "accuracy_by_condition.csv",
+    "contrasts": "condition_contrasts.csv",
+    "collinearity": "collinearity.csv",
+    "match": "control_match.csv",
+    "bias": "answer_bias.csv",
+    "suites": "suites.csv",
+    "references": "references.csv",
 }
 
 
@@ -27,7 +35,10 @@ def report_tables(analysis: Analysis) -> dict[str, pd.DataFrame]:
     joined = analysis.table.drop(columns=["source"]).copy()
     return {"accuracy": analysis.accuracy, "controls": analysis.controls, "breaking": analysis.breaking,
             "regression": regression, "verified": analysis.verified, "parsers": analysis.parsers,
-            "critical": analysis.critical, "tasks": analysis.tasks, "judgments": joined}
+            "critical": analysis.critical, "tasks": analysis.tasks, "judgments": joined, "ladder": analysis.ladder,
+            "conditions": analysis.conditions, "contrasts": analysis.contrasts, "collinearity": analysis.collinearity,
+            "match": analysis.match, "bias": analysis.bias, "suites": analysis.suites,
+            "references": analysis.references}
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, Path]:

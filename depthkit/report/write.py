@@ -18,6 +18,7 @@ from .display import missing
 from .facts import run_facts
 from .figures import Figure, draw_figures
 from .load import load_runs
+from .references import load_references
 from .render import build_page, render_html, render_markdown
 from .tables import report_tables, write_tables
 
@@ -44,33 +45,48 @@ class Report:
             "breaking_depth": [
                 {"model": r.model, "task": r.task, "construction": r.construction,
                  "breaking_depth": None if missing(r.breaking_depth) else int(r.breaking_depth),
-                 "max_depth": int(r.max_depth), "n_verdicts": int(r.n_verdicts)} for r in breaking.itertuples()],
+                 "status": r.status, "max_depth": int(r.max_depth), "n_verdicts": int(r.n_verdicts),
+                 "undecided_depths": [int(d) for d in str(r.undecided_depths).split()],
+                 "detectable": None if missing(r.detectable) else float(r.detectable),
+                 "underpowered": bool(r.underpowered)} for r in breaking.itertuples()],
+            "one_answer": [{"model": r.model, "task": r.task, "construction": r.construction, "answer": r.answer,
+                            "n_answers": int(r.n_answers)} for r in self.analysis.one_answer.itertuples()],
             "summary": [{"heading": h, "text": t} for h, t in self.summary],
         }
 
 
 def build_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: float = 0.6,
-                 title: str | None = None) -> Path:
+                 title: str | None = None, *, reference: bool = False,
+                 reference_file: str | Path | None = None) -> Path:
     """Analyse ``run_dirs`` and write the report folder ``out``; returns the path of report.html.
 
     ``out`` receives report.html (self-contained), report.md, the CSV tables, figures/ (PNG and
     SVG) and manifest.json. Several runs (models, tasks, grammars) combine into one report.
+    ``reference=True`` draws the published reference points of depthkit/data/references.yaml
+    (``reference_file``: of that file instead, which also implies ``reference``).
     """
-    return write_report(run_dirs, out, threshold, title).html
+    return write_report(run_dirs, out, threshold, title, reference=reference, reference_file=reference_file).html
 
 
 def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: float = 0.6,
-                 title: str | None = None) -> Report:
+                 title: str | None = None, *, reference: bool = False,
+                 reference_file: str | Path | None = None) -> Report:
     """:func:`build_report`, returning everything written (for the CLI's ``--json``)."""
     if not 0 < threshold < 1:
         raise UsageError(f"--threshold {threshold} is not between 0 and 1", fix="e.g. --threshold 0.6")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UsageError("--out exists and is not a folder", path=out, fix="give a folder, e.g. reports/my-report")
+    if reference_file is not None and not Path(reference_file).is_file():
+        raise UsageError("the reference file was not found", path=reference_file,
+                         fix="give a YAML file shaped like depthkit/data/references.yaml")
+    references = load_references(reference_file)
+    drawn = reference or reference_file is not None
     loaded = load_runs(run_dirs)
     logger.info(f"report: {len(loaded.judgments)} judgments from {len(loaded.runs)} run(s); fitting and drawing")
     table = judgment_table(loaded.judgments, loaded.items, loaded.verification)
-    analysis = analyze(table, loaded.verification.values(), threshold,
+    analysis = analyze(table, loaded.verification.values(), threshold, matches=references.matches,
+                       references=references.points if drawn else (),
                        progress=lambda message: logger.info(f"report: {message}"))
     make_folder(out / "figures")
     tables = report_tables(analysis)
@@ -92,15 +108,21 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path, threshold: flo
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         depthkit_version=__version__,
         versions=package_versions(("depthkit", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn")),
+        references=str(references.path) if drawn else None,
     ))
     logger.info(f"report: wrote {html_path}")
     return Report(html_path, md_path, paths, tuple(figures), analysis, page.findings)
 
 
 def _default_title(analysis: Analysis) -> str:
-    constructions = sorted(analysis.table["construction"].unique())
+    own = ~analysis.table["suite"].astype(bool)
+    constructions = sorted(analysis.table.loc[own, "construction"].unique())
     models = sorted(analysis.table["model"].unique())
-    what = ", ".join(constructions) if len(constructions) <= 2 else f"{len(constructions)} constructions"
     who = ", ".join(models) if len(models) <= 3 else f"{len(models)} models"
+    if not constructions:
+        paradigms = sorted(analysis.table["construction"].unique())
+        what = ", ".join(paradigms) if len(paradigms) <= 2 else f"{len(paradigms)} paradigms"
+        return f"External suites: {what} — {who}"
+    what = ", ".join(constructions) if len(constructions) <= 2 else f"{len(constructions)} constructions"
     return f"Accuracy vs depth: {what} — {who}"
 
