@@ -234,6 +234,7 @@ def _judge_into(out: Path, source: ItemSource, items: list[Item], backend: Backe
             cached = _judge(units, backend, cache, lambda j: appender.write(j.to_dict()), config)
     except BaseException as exc:  # record why the run stopped; finished judgments stay on disk
         facts["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        facts.update(_server_counts(backend))
         facts["error"] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         save_eval_section(out, facts)
         raise
@@ -246,10 +247,17 @@ def _judge_into(out: Path, source: ItemSource, items: list[Item], backend: Backe
         "seconds": round(time.time() - started, 2),
         "counts": {"items_in_folder": len(source.items), "items": len(items), "judgments": len(judgments),
                    "requests_sent": cached.sent, "requests_from_cache": cached.cached, **_counts(judgments)},
+        **_server_counts(backend),
     })
     save_eval_section(out, facts)
     _summary(judgments, tasks, cached)
     return judgments
+
+
+def _server_counts(backend: Backend) -> dict[str, Any]:
+    """``{"servers": [...]}`` for a backend that spreads requests over servers (openai), else nothing."""
+    counts = getattr(backend, "server_counts", None)
+    return {"servers": counts()} if callable(counts) else {}
 
 
 def _units(items: list[Item], tasks: list[Task], done: set[tuple[str, str]] = frozenset()) -> list[_Unit]:

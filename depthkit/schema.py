@@ -376,6 +376,15 @@ class VerifySection(Section):
     versions: dict[str, str] = {}
 
 
+class ServerCount(Record):
+    """One server of an openai backend with several base URLs: what it was sent and how it fared."""
+
+    url: str  # without user:password or query string
+    requests: int = Field(ge=0)  # requests sent to it (retries included)
+    errors: int = Field(ge=0)  # of which failed (the request then went to another server or was retried)
+    taken_out: int = Field(ge=0)  # times it was taken out of rotation after a failure
+
+
 class EvalSection(Section):
     schema_version: int = SCHEMA_VERSION
     status: Literal["running", "complete", "failed", "interrupted"]
@@ -398,6 +407,7 @@ class EvalSection(Section):
     finished: str | None = None
     seconds: float | None = None
     counts: dict[str, Any] = {}
+    servers: list[ServerCount] = []  # per-server counts of a backend with several servers (openai)
     error: str | None = None
 
     @model_serializer(mode="wrap")
@@ -479,5 +489,5 @@ class SuiteMatch(Record):
 __all__ = [
     "SCHEMA_VERSION", "BeneparCheck", "CheckResult", "EvalSection", "GenerateSection", "GrammarCheck", "Item",
     "Judgment", "Manifest", "MemberSpans", "PairFacts", "Record", "ReferencePoint", "Regions", "ReportSection",
-    "SECTIONS", "Section", "SpacyCheck", "SuiteKind", "SuiteMatch", "VerificationRecord", "VerifySection", "tree_leaves", "validation_error",
+    "SECTIONS", "Section", "ServerCount", "SpacyCheck", "SuiteKind", "SuiteMatch", "VerificationRecord", "VerifySection", "tree_leaves", "validation_error",
 ]

@@ -11,7 +11,9 @@ from .app import app
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, str]:
-    """``["threads=2", "start_token=<|endoftext|>"]`` -> dict (values stay text; the backend converts)."""
+    """``["threads=2", "start_token=<|endoftext|>"]`` -> dict (values stay text; the backend converts).
+
+    ``base_url`` may repeat (one per server): the addresses are joined with commas."""
     from ..errors import UsageError
 
     out: dict[str, str] = {}
@@ -20,7 +22,11 @@ def parse_options(pairs: list[str] | None) -> dict[str, str]:
         if not sep or not key.strip():
             raise UsageError(f"--option {pair!r} is not KEY=VALUE",
                                 fix="e.g. --option threads=2 (`depthkit models list` shows each backend's options)")
-        out[key.strip()] = value
+        key = key.strip()
+        if key in out and key != "base_url":
+            raise UsageError(f"--option {key} is given twice", fix="give each option once (only base_url repeats: "
+                             "one per server)")
+        out[key] = f"{out[key]},{value}" if key in out else value  # base_url repeated: several servers
     return out
 
 

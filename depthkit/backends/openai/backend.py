@@ -10,7 +10,6 @@ import os
 import threading
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlparse
 
 from ...errors import BackendError, UsageError
 from ...logs import logger
@@ -18,7 +17,8 @@ from ..base import Backend, Completion, Option, Prompt, ScoreRequest, TokenScore
 from .answers import choice_logprobs
 from .echo import (EchoToken, Piece, continuation_pieces, echo_ignored, echo_tokens, rendered_start,
                    scoring_unsupported)
-from .http import HttpClient, RequestFailed
+from .http import RequestFailed
+from .servers import ServerPool, parse_urls
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 CHOICE_TOP_LOGPROBS = 20  # OpenAI's maximum and vLLM's default --max-logprobs
@@ -35,11 +35,14 @@ class OpenAIBackend(Backend):
     default_batch_size = 256  # enough requests per call to keep concurrency x batch_prompts busy
     options = {
         "base_url": Option(str, None,
-                           f"server address ending in /v1 (default: $OPENAI_BASE_URL or {DEFAULT_BASE_URL})"),
+                           f"server address ending in /v1 (default: $OPENAI_BASE_URL or {DEFAULT_BASE_URL}); several "
+                           "replicas of one model: comma-separated or the option repeated (docs/openai-servers.md)"),
         "api_key_env": Option(str, "OPENAI_API_KEY",
                               "name of the environment variable holding the API key (never the key itself)",
                               affects_output=False),
-        "concurrency": Option(int, 8, "requests in flight at once", affects_output=False),
+        "concurrency": Option(int, 8, "requests in flight at once per server", affects_output=False),
+        "revive_after": Option(float, 10.0, "seconds a failing server stays out of rotation before it is tried "
+                               "again (doubles while it keeps failing)", affects_output=False),
         "timeout": Option(float, 120.0, "seconds to wait for one response", affects_output=False),
         "max_retries": Option(int, 4, "retries of a request after 429/5xx/timeouts/connection errors",
                               affects_output=False),
@@ -60,22 +63,21 @@ class OpenAIBackend(Backend):
         cfg = self.config
         if not cfg["base_url"]:
             cfg["base_url"] = os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-        cfg["base_url"] = str(cfg["base_url"]).rstrip("/")
-        if not urlparse(cfg["base_url"]).scheme.startswith("http"):
-            raise UsageError(f"base_url {cfg['base_url']!r} is not an http(s) address",
-                             fix=f"write e.g. base_url={DEFAULT_BASE_URL}")
+        urls = parse_urls(cfg["base_url"], DEFAULT_BASE_URL)
+        cfg["base_url"] = ",".join(urls)
         for key in ("concurrency", "batch_prompts"):
             if int(cfg[key]) < 1:
                 raise UsageError(f"option {key}={cfg[key]} must be at least 1",
                                  fix=f"{key}: {self.options[key].help}")
-        if cfg["max_retries"] < 0 or cfg["timeout"] <= 0 or cfg["retry_backoff"] < 0:
-            raise UsageError("options max_retries, retry_backoff must be >= 0 and timeout > 0",
-                             fix="e.g. max_retries=4 retry_backoff=0.5 timeout=120")
+        if cfg["max_retries"] < 0 or cfg["timeout"] <= 0 or cfg["retry_backoff"] < 0 or cfg["revive_after"] < 0:
+            raise UsageError("options max_retries, retry_backoff, revive_after must be >= 0 and timeout > 0",
+                             fix="e.g. max_retries=4 retry_backoff=0.5 timeout=120 revive_after=10")
         if not cfg["echo"]:
             self.supports_score = False  # type: ignore[misc]  # instance override of the class default
-        self._http = HttpClient(cfg["base_url"], os.environ.get(cfg["api_key_env"] or "") or None,
+        self._http = ServerPool(urls, os.environ.get(cfg["api_key_env"] or "") or None,
                                 timeout=cfg["timeout"], max_retries=int(cfg["max_retries"]),
-                                retry_backoff=cfg["retry_backoff"], concurrency=int(cfg["concurrency"]))
+                                retry_backoff=cfg["retry_backoff"], concurrency=int(cfg["concurrency"]),
+                                revive_after=cfg["revive_after"])
         self._lock = threading.Lock()
         self._batch_ok: bool | None = None if cfg["batch_prompts"] > 1 else False
         self._alignment: str | None = None  # "aligned", "shifted" or "unknown" once probed
@@ -141,6 +143,10 @@ class OpenAIBackend(Backend):
 
     def close(self) -> None:
         self._http.close()
+
+    def server_counts(self) -> list[dict[str, Any]]:
+        """Per server: url, requests sent, errors, times taken out of rotation (for the eval manifest)."""
+        return self._http.counts()
 
     # ----------------------------------------------------------------------------------
     # scoring

@@ -26,9 +26,10 @@ R = TypeVar("R")
 class RequestFailed(Exception):
     """An HTTP request that failed for good (after retries, or not retryable)."""
 
-    def __init__(self, url: str, status: int | None, detail: str, attempts: int):
+    def __init__(self, url: str, status: int | None, detail: str, attempts: int, retry_after: float | None = None):
         super().__init__(detail)
         self.url, self.status, self.detail, self.attempts = url, status, detail, attempts
+        self.retry_after = retry_after  # seconds the server asked to wait (Retry-After), if it did
 
 
 class HttpClient:
@@ -91,9 +92,9 @@ class HttpClient:
                     detail = self.redact(error_text(resp))
                     wait_hint = retry_after(resp.headers.get("retry-after"))
                     if status not in RETRY_STATUSES or (not retry_errors and status != 429):
-                        raise RequestFailed(url, status, detail, attempt + 1)
+                        raise RequestFailed(url, status, detail, attempt + 1, wait_hint)
             if attempt == self.max_retries:
-                raise RequestFailed(url, status, detail, attempt + 1)
+                raise RequestFailed(url, status, detail, attempt + 1, wait_hint)
             delay = self.retry_backoff * (2 ** attempt) * (0.5 + random.random())
             sleep(min(MAX_RETRY_WAIT, wait_hint if wait_hint is not None else delay))
         raise AssertionError("unreachable")
