@@ -20,6 +20,7 @@ from . import eval as _eval  # noqa: F401
 from . import report as _report  # noqa: F401
 from . import models as _models  # noqa: F401
 from . import demo as _demo  # noqa: F401
+from . import run as _run  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
