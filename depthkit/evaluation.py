@@ -91,6 +91,9 @@ def evaluate(source, model=None, tasks=None, out=None, *, config=None, **setting
         config = replace(config, **settings)
     started = time.time()
     items_source = read_source(source)
+    if not config.tasks:  # no task given: the suite's own measure (depthkit import), else minimal-pair
+        from .suites.common import default_tasks
+        config = replace(config, tasks=default_tasks(items_source.folder, items_source.items))
     task_list = make_tasks(config.tasks, config.presentation, config.verdict_by, config.prompts, config.seed)
     items = items_source.items
     if config.verified_only:

@@ -163,6 +163,29 @@ class PairFacts(Record):
     type: str | None = None  # the pair type (the grammar's `pairs:` name, or the feature in lower case)
 
 
+class SuiteTable(Record):
+    """An item imported from a SyntaxGym suite: its region table and the suite's own predictions.
+
+    ``regions`` are the region names in region-number order (region k is ``regions[k-1]``);
+    ``conditions`` maps each condition to its region contents in the same order; ``predictions``
+    are the suite's formulas over region surprisals (SyntaxGym's notation, e.g.
+    ``(7;%match_sing%) < (7;%mismatch_sing%)``), aggregated within a region by ``metric``.
+    """
+
+    regions: list[str] = Field(min_length=1)
+    conditions: dict[str, list[str]] = Field(min_length=1)
+    predictions: list[str] = []
+    metric: Literal["sum", "mean", "median", "range", "max", "min"] = "sum"
+
+    @model_validator(mode="after")
+    def _one_content_per_region(self) -> "SuiteTable":
+        for name, contents in self.conditions.items():
+            if len(contents) != len(self.regions):
+                raise ValueError(f"condition '{name}' has {len(contents)} region contents for {len(self.regions)} "
+                                 "regions")
+        return self
+
+
 class Item(Record):
     """One line of items.jsonl: a sentence at an exact depth, its ungrammatical twin, tree, regions, metrics."""
 
@@ -185,6 +208,14 @@ class Item(Record):
     match: dict[str, int] | None = None
     set_id: str | None = None  # items of one set share a lexical frame (a depth ladder, or one draw)
     condition: dict[str, Value] | None = None  # the design cell: controller value, attractors, pair type
+    suite: SuiteTable | None = None  # imported SyntaxGym items: every condition's regions and the predictions
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object; ``suite`` only for items that have one (other items keep their shape)."""
+        data = super().to_dict()
+        if data.get("suite") is None:
+            data.pop("suite", None)
+        return data
 
     @field_validator("tree")
     @classmethod
@@ -489,5 +520,5 @@ class SuiteMatch(Record):
 __all__ = [
     "SCHEMA_VERSION", "BeneparCheck", "CheckResult", "EvalSection", "GenerateSection", "GrammarCheck", "Item",
     "Judgment", "Manifest", "MemberSpans", "PairFacts", "Record", "ReferencePoint", "Regions", "ReportSection",
-    "SECTIONS", "Section", "ServerCount", "SpacyCheck", "SuiteKind", "SuiteMatch", "VerificationRecord", "VerifySection", "tree_leaves", "validation_error",
+    "SECTIONS", "Section", "ServerCount", "SpacyCheck", "SuiteKind", "SuiteMatch", "SuiteTable", "VerificationRecord", "VerifySection", "tree_leaves", "validation_error",
 ]

@@ -41,8 +41,8 @@ def _plugin(monkeypatch, value: str, name: str) -> None:
 
 
 def test_tasks_registry_keeps_the_judgments_order_and_the_rank_order():
-    assert TASKS.names() == ("minimal-pair", "judgment", "forced-choice")
-    assert task_names() == ("minimal-pair", "forced-choice", "judgment")
+    assert TASKS.names() == ("minimal-pair", "judgment", "forced-choice", "syntaxgym")
+    assert task_names() == ("minimal-pair", "forced-choice", "judgment", "syntaxgym")
     assert task_order(["judgment", "zzz", "minimal-pair", "forced-choice"]) == [
         "minimal-pair", "forced-choice", "judgment", "zzz"]
 
@@ -60,7 +60,7 @@ def test_tasks_registry_unknown_name_suggests_a_known_one():
     with pytest.raises(DepthkitError) as err:
         make_task("judgement")
     assert "unknown task 'judgement'" in err.value.message and "did you mean 'judgment'" in err.value.message
-    assert err.value.fix == "tasks: minimal-pair, judgment, forced-choice"
+    assert err.value.fix == "tasks: minimal-pair, judgment, forced-choice, syntaxgym"
 
 
 def test_tasks_registry_settings_go_where_they_are_declared():

@@ -15,6 +15,7 @@ from .app import app
 # Registration order is the order of `depthkit --help`.
 from . import grammar as _grammar  # noqa: F401,I001
 from . import generate as _generate  # noqa: F401
+from . import import_suites as _import_suites  # noqa: F401
 from . import verify as _verify  # noqa: F401
 from . import eval as _eval  # noqa: F401
 from . import report as _report  # noqa: F401

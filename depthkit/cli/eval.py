@@ -34,7 +34,7 @@ def parse_options(pairs: list[str] | None) -> dict[str, str]:
 def eval_command(
     folder: Path = typer.Argument(..., help="Folder written by `depthkit generate` (holds items.jsonl)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="hf:PATH_OR_ID, openai:MODEL@URL, fake, embedded [default: the embedded SmolLM2-135M]."),
-    task: List[str] = typer.Option(["minimal-pair"], "--task", "-t", help="minimal-pair, judgment or forced-choice (repeatable)."),
+    task: List[str] = typer.Option([], "--task", "-t", help="minimal-pair, judgment, forced-choice or syntaxgym (repeatable) [default: the suite's own measure for an imported suite, else minimal-pair]."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder for judgments.jsonl and manifest.json [default: runs/FOLDER-MODEL]."),
     option: List[str] = typer.Option([], "--option", help="Backend option KEY=VALUE (repeatable; `depthkit models list` shows them)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", help="Requests per backend call [default: the backend's]."),

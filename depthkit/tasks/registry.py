@@ -15,6 +15,7 @@ BUILTIN: dict[str, str] = {
     "minimal-pair": "depthkit.tasks.minimal_pair:MinimalPairTask",
     "judgment": "depthkit.tasks.judgment:JudgmentTask",
     "forced-choice": "depthkit.tasks.forced_choice:ForcedChoiceTask",
+    "syntaxgym": "depthkit.tasks.syntaxgym:SyntaxGymTask",  # imported SyntaxGym suites (depthkit import)
 }
 
 TASKS: Registry[Task] = Registry("task", Task, ENTRY_POINT_GROUP, BUILTIN,
