@@ -109,3 +109,34 @@ def test_tiny_prompted_run(smollm, tmp_path):
         assert r["verdict_by"] == "logprobs"
         logprobs = r["scores"].get("logprobs") or r["scores"]["good_logprobs"]
         assert all(-30 < v <= 0 for v in logprobs.values())
+
+
+def test_export_reads_back_with_the_same_ids_and_logprobs(smollm, tmp_path):
+    """`depthkit models export`: transformers' Auto classes on the folder give the embedded backend's
+    token ids (no BOS added, no GGUF tokenizer.model) and its log-probabilities."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from depthkit.backends.base import ScoreRequest
+    from depthkit.backends.export import export_model
+
+    folder = export_model(tmp_path / "smollm2")
+    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+            "generation_config.json"} <= {f.name for f in folder.iterdir()}
+    assert not (folder / "tokenizer.model").exists()
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    assert config["tokenizer_class"] == "PreTrainedTokenizerFast" and not config["add_bos_token"]
+    tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    sentences = [*PAIR, "A café owner's naïve dog — barks!", "Is the following sentence grammatical?\n\nYes"]
+    for s in sentences:
+        assert tok(s).input_ids == smollm.encode(s)[0]
+    chat = [{"role": "user", "content": "Is it? Answer Yes or No."}]
+    assert tok.apply_chat_template(chat, add_generation_prompt=True, tokenize=False).endswith(
+        "<|im_start|>user\nIs it? Answer Yes or No.<|im_end|>\n<|im_start|>assistant\n")
+    model = AutoModelForCausalLM.from_pretrained(str(folder), local_files_only=True, dtype=torch.float32).eval()
+    ours = smollm.score([ScoreRequest("", s) for s in sentences])
+    for s, score in zip(sentences, ours):
+        ids = torch.tensor([tok("<|endoftext|>" + s).input_ids])
+        with torch.inference_mode():
+            lp = torch.log_softmax(model(ids).logits[0, :-1].double(), -1).gather(-1, ids[0, 1:, None])[:, 0]
+        assert abs(float(lp.sum()) - score.total) <= 1e-4 * abs(score.total)

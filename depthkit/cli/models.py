@@ -1,4 +1,4 @@
-"""`depthkit models list`: the backends, the default, and what each needs."""
+"""`depthkit models list` (the backends, the default, what each needs) and `depthkit models export DIR`."""
 
 from __future__ import annotations
 
@@ -39,3 +39,17 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Print JSON 
             typer.echo(f"  --option {key}=…  ({opt.type.__name__}, default {opt.default!r}{secret}) {opt.help}")
         typer.echo("")
     typer.echo("model specs: --model hf:PATH_OR_ID | openai:MODEL@http://HOST:PORT/v1 | fake | embedded")
+
+
+@models_app.command("export")
+def export_command(folder: str = typer.Argument(..., help="Folder to write (new or empty)."),
+                   force: bool = typer.Option(False, "--force", help="Replace the folder if it is not empty.")) -> None:
+    """Write the embedded SmolLM2 as a Hugging Face folder a server reads (vLLM, transformers 4/5)."""
+    from ..backends.export import export_model
+    from ..backends.embedded import MODEL_NAME
+
+    path = export_model(folder, force=force)
+    typer.echo(f"{path}: {MODEL_NAME} (fp32 safetensors, tokenizer.json, tokenizer_config.json, chat template)")
+    typer.echo("serve it, e.g.: python -m vllm.entrypoints.openai.api_server --model "
+               f"{path} --served-model-name {MODEL_NAME} --dtype float32 --enable-prefix-caching")
+    typer.echo(f"then: depthkit eval DIR --model openai:{MODEL_NAME}@http://127.0.0.1:8000/v1 (see {path}/README.md)")

@@ -141,8 +141,11 @@ def scoring_unsupported(where: str, why: str) -> BackendError:
 def misaligned(where: str, toks: list[EchoToken], prompt: str) -> BackendError:
     shown = json.dumps([t.text for t in toks[:12]], ensure_ascii=False)
     return BackendError(f"{where}: the echoed tokens {shown}… do not spell the prompt {prompt[:60]!r}",
-                        fix="the server must echo the prompt (echo=true) with token texts or text_offset; "
-                            "check start_token, or use another server (vLLM)")
+                        fix="the server's tokenizer is not the one the prompt was written for (e.g. it prepends a "
+                            "BOS token or decodes pieces differently): for the embedded SmolLM2, serve the folder "
+                            "`depthkit models export DIR` writes (a clean fast tokenizer); otherwise check "
+                            "start_token, and that the server echoes the prompt (echo=true) with token texts or "
+                            "text_offset")
 
 
 __all__ = ["EchoToken", "Piece", "continuation_pieces", "echo_ignored", "echo_tokens", "misaligned", "rendered_start",
