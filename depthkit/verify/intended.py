@@ -30,8 +30,8 @@ class Intended:
     """What the generator intended for one item, with which parser checks can apply to it."""
 
     words: tuple[str, ...]
-    tree: Tree  # category labels, as in items.jsonl
-    ptb_tree: Tree  # the same tree with labels mapped through the grammar's ptb_labels
+    tree: Tree | None  # category labels, as in items.jsonl (None: an imported suite item, no tree)
+    ptb_tree: Tree | None  # the same tree with labels mapped through the grammar's ptb_labels
     depth: int
     target: tuple[int, int] | None
     controller: tuple[int, int] | None
@@ -78,8 +78,19 @@ def _span(value: list[int] | None) -> tuple[int, int] | None:
     return (value[0], value[1]) if value is not None else None
 
 
-def intended_structure(item: Item, grammar: Grammar) -> Intended:
-    """Read the intended structure of ``item`` (its tree, regions and depth) and decide which checks apply."""
+NO_TREE = "not applicable: the item has no intended tree (imported from an external suite by `depthkit import`)"
+
+
+def intended_structure(item: Item, grammar: Grammar | None) -> Intended:
+    """Read the intended structure of ``item`` (its tree, regions and depth) and decide which checks apply.
+
+    An item without a tree (BLiMP, SyntaxGym) has only its words: no check against a structure applies,
+    but parsers still parse it and record what they measure.
+    """
+    if item.tree is None or grammar is None:
+        return Intended(words=tuple(item.words), tree=None, ptb_tree=None, depth=item.depth, target=None,
+                        controller=None, matrix_verbs=(), matrix_verb_reason=NO_TREE, target_verb=False,
+                        target_verb_reason=NO_TREE, clausal=False, clausal_reason=NO_TREE, top_spans=())
     tree = Tree.fromstring(item.tree)
     words = tuple(item.words)
     target = _span(item.regions.target.good) if item.regions.target is not None else None

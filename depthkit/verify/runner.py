@@ -24,7 +24,7 @@ from ..store import (VERIFICATION_FILE, JsonlAppender, load_manifest, package_ve
                      resolve_items_folder, save_section, sha256_file)
 from . import benepar_check, spacy_check
 from .chart_parse import GrammarChecker
-from .intended import Intended, intended_structure
+from .intended import NO_TREE, Intended, intended_structure
 from .records import read_verification
 from .summary import SUMMARY_CSV, SUMMARY_JSON, summary_rows, write_summary
 from .verdict import PARSERS, RULE, make_record
@@ -128,7 +128,8 @@ def resolve_grammars(items: list[Item], generated: GenerateSection | None, overr
     ``generated`` is the manifest's ``generate`` section: the grammar file recorded there is preferred
     to the shipped grammar of the same name.
     """
-    names = list(dict.fromkeys(_grammar_name(item, generated) for item in items))
+    # items without a tree (imported suites) need no grammar: no grammar check applies to them
+    names = list(dict.fromkeys(_grammar_name(item, generated) for item in items if item.tree is not None))
     chosen = load_grammar(override) if override else None
     if chosen is not None and len(names) > 1 and chosen.name not in names:
         raise UsageError(f"these items come from several grammars ({', '.join(map(str, names))}); "
@@ -297,7 +298,7 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
     try:
         with benepar_check.torch_threads(threads), JsonlAppender(out_path) as appender:
             for chunk in _batches(todo, plan.batch_size):
-                intended = [intended_structure(item, plan.grammars[plan.grammar_name(item)]) for item in chunk]
+                intended = [intended_structure(item, plan.grammars.get(plan.grammar_name(item))) for item in chunk]
                 t = time.perf_counter()
                 g_recs = [_grammar_check(grammar_checkers, plan, item, i) for item, i in zip(chunk, intended)]
                 timing["grammar_seconds"] += time.perf_counter() - t
@@ -306,8 +307,8 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
                           else [SpacyCheck.not_run(plan.spacy_reason or "not run")] * len(chunk))
                 timing["spacy_seconds"] += time.perf_counter() - t
                 t = time.perf_counter()
-                labels = [depth_labels[plan.grammar_name(item)] for item in chunk]
-                b_recs = (benepar_checker.check_batch(intended, labels)
+                b_recs = (_benepar_batch(benepar_checker, intended, [depth_labels.get(plan.grammar_name(item))
+                                                                     for item in chunk])
                           if benepar_checker is not None
                           else [BeneparCheck.not_run(plan.benepar.reason or "not run")] * len(chunk))
                 timing["benepar_seconds"] += time.perf_counter() - t
@@ -320,10 +321,24 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
     return timing
 
 
+def _benepar_batch(checker: benepar_check.BeneparChecker, intended: list[Intended],
+                   labels: list[Any]) -> list[BeneparCheck]:
+    """benepar's checks of a batch; items without an intended tree get not_run (nothing to compare with)."""
+    with_tree = [k for k, i in enumerate(intended) if i.tree is not None]
+    out = [BeneparCheck.not_run(NO_TREE)] * len(intended)
+    if with_tree:
+        done = checker.check_batch([intended[k] for k in with_tree], [labels[k] for k in with_tree])
+        for k, rec in zip(with_tree, done):
+            out[k] = rec
+    return out
+
+
 def _grammar_check(checkers: dict[str, GrammarChecker], plan: _Plan, item: Item, intended: Intended) -> GrammarCheck:
     """The grammar check of one item; its failure stays with that item."""
     if plan.grammar_reason is not None:
         return GrammarCheck.not_run(plan.grammar_reason)
+    if intended.tree is None:
+        return GrammarCheck.not_run(NO_TREE)
     try:
         return checkers[plan.grammar_name(item)].check(item, intended)
     except Exception as exc:  # noqa: BLE001 - one item's failure stays with that item
