@@ -76,11 +76,15 @@ class ModelEntry(Record):
     label: str | None = None  # the run folder's name part and what the plan shows (default: from the spec)
     options: dict[str, Any] = {}
     servers: list[str] = []
+    install: str | None = None  # how to get the model, shown when it is skipped for being absent
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
-        return {"spec": data} if isinstance(data, str) else data
+        data = {"spec": data} if isinstance(data, str) else data
+        if isinstance(data, dict) and isinstance(data.get("spec"), str) and data["spec"].startswith("hf:~"):
+            data = {**data, "spec": "hf:" + os.path.expanduser(data["spec"][3:])}  # transformers does not expand ~
+        return data
 
     @field_validator("servers")
     @classmethod
@@ -312,10 +316,10 @@ def model_problem(model: ModelEntry) -> str | None:
         return exc.message
     if problem:
         return problem
-    if name == "hf" and target and (target.startswith(("/", ".", "~")) or os.sep in target and Path(target).parent.exists()):
+    if name == "hf" and target and target.startswith(("/", ".", "~")):  # a local folder, not a hub id
         folder = Path(target).expanduser()
         if not folder.is_dir():
-            return f"its model folder {folder} does not exist (see docs/experiments.md to make it)"
+            return f"its model folder {folder} does not exist" + (f" ({model.install})" if model.install else "")
     return None
 
 
