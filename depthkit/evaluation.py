@@ -96,6 +96,8 @@ def evaluate(source, model=None, tasks=None, out=None, *, config=None, **setting
         config = replace(config, tasks=default_tasks(items_source.folder, items_source.items))
     task_list = make_tasks(config.tasks, config.presentation, config.verdict_by, config.prompts, config.seed)
     items = items_source.items
+    for task in task_list:  # e.g. a few-shot example that is one of the items (all of them, not only this run's)
+        task.check_items(items)
     if config.verified_only:
         items = verified_items(items_source, items)
     if config.limit is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from _eval_helpers import ITEMS, items
@@ -9,7 +11,7 @@ from depthkit.backends import get_backend
 from depthkit.backends.base import Prompt, ScoreRequest
 from depthkit.backends.fake import fake_tokens
 from depthkit.errors import DepthkitError
-from depthkit.tasks import good_first, make_task, minimal_pair_requests
+from depthkit.tasks import make_task, minimal_pair_requests
 
 
 def test_tokens_cover_the_text_with_whitespace_in_front():
@@ -51,10 +53,23 @@ def test_accuracy_knob_also_drives_prompted_answers():
             continue
         yes, no = fake.complete(judgment.requests(item))
         assert (yes.text, no.text) == ("Yes", "No")
-        (answer,) = fake.complete(forced.requests(item))
-        expected = "A" if good_first(item.id) else "B"
-        assert answer.text == expected
-        assert answer.choice_logprobs[expected] > answer.choice_logprobs[{"A": "B", "B": "A"}[expected]]
+        first, second = fake.complete(forced.requests(item))  # the good member shown as A, then as B
+        assert (first.text, second.text) == ("A", "B")
+        assert first.choice_logprobs["A"] > first.choice_logprobs["B"]
+        assert second.choice_logprobs["B"] > second.choice_logprobs["A"]
+
+
+def test_bias_knobs_shift_answers_and_keep_p_answer_normalised():
+    fake = get_backend("fake", items=str(ITEMS), accuracy=1.0, no_bias=5.0, first_bias=5.0)
+    judgment, forced = make_task("judgment"), make_task("forced-choice")
+    item = next(i for i in items() if i.bad)
+    yes, no = fake.complete(judgment.requests(item))
+    assert (yes.text, no.text) == ("No", "No")  # "No" to everything...
+    assert yes.choice_logprobs["Yes"] > no.choice_logprobs["Yes"]  # ...but P(Yes) still ranks the members
+    first, second = fake.complete(forced.requests(item))
+    assert (first.text, second.text) == ("A", "A")
+    for answer in (yes, no, first, second):
+        assert sum(math.exp(v) for v in answer.choice_logprobs.values()) == pytest.approx(1.0, rel=1e-9)
 
 
 def test_decay_lowers_accuracy_with_depth():

@@ -11,6 +11,8 @@ import pytest
 from _openai_helpers import GREEDY, FakeOpenAIServer, fake_logprob, fake_tokenize, llama_cpp_server
 
 import depthkit.backends.openai.http as openai_http
+from depthkit.backends import get_backend
+from depthkit.backends.answers import from_top_logprobs, normalise
 from depthkit.backends.base import Prompt, ScoreRequest
 from depthkit.backends.openai import OpenAIBackend
 from depthkit.backends.openai.answers import choice_logprobs
@@ -285,7 +287,9 @@ def test_chat_completion_returns_text_andchoice_logprobs():
         bodies = [p["body"] for p in server.posts("/v1/chat/completions")]
     for i, c in enumerate(out[:5]):
         assert c.text == f"Yes (Is sentence {i} fine?)"
-        assert c.choice_logprobs == pytest.approx({"Yes": math.log(math.exp(-0.5) + math.exp(-2.0)), "No": -1.25})
+        # the server lists "Yes" -0.5, " no" -1.25, "yes" -2.0, "Maybe" -3.0: only the exact "Yes" counts; "No" is
+        # unlisted and gets the bound (the lowest listed value, no mass being left), then both are normalised
+        assert c.choice_logprobs == pytest.approx(normalise({"Yes": -0.5, "No": -3.0}), rel=1e-9)
     assert out[5].choice_logprobs is None and out[5].text == "Yes (Hello)"
     assert all(b["temperature"] == 0 for b in bodies)
     assert sum(bool(b.get("logprobs")) for b in bodies) == 5
@@ -303,24 +307,37 @@ def test_completions_mode_joins_messages_and_reads_top_logprobs():
     messages = ({"role": "system", "content": "Judge."}, {"role": "user", "content": "Q: ok? A:"})
     with FakeOpenAIServer() as server:
         backend = make(server, chat=False)
-        [out] = backend.complete([Prompt(messages, ("x", "Q"))])
+        [out] = backend.complete([Prompt(messages, (GREEDY, "Q"))])
         [body] = [p["body"] for p in server.posts() if p["body"].get("prompt") == "Judge.\n\nQ: ok? A:"]
     assert out.text == GREEDY
     n = len(fake_tokenize("Judge.\n\nQ: ok? A:"))
-    assert out.choice_logprobs["x"] == pytest.approx(fake_logprob(GREEDY, n))
-    assert out.choice_logprobs["Q"] == pytest.approx(fake_logprob("Q", n))
+    want = normalise({GREEDY: fake_logprob(GREEDY, n), "Q": fake_logprob("Q", n)})
+    assert out.choice_logprobs == pytest.approx(want, rel=1e-9)
     assert body["logprobs"] == 20 and body["temperature"] == 0
 
 
-def test_choice_matching_ignores_case_and_spaces_and_bounds_missing_choices():
-    positions = [("\n", {"\n": -0.1}), (" Yes", {" Yes": -0.3, "yes": -3.0, " No": -1.6})]
-    got = choice_logprobs(("Yes", "No", "Maybe"), positions)
-    assert got["Yes"] == pytest.approx(math.log(math.exp(-0.3) + math.exp(-3.0)))
-    assert got["No"] == pytest.approx(-1.6)
+def test_p_answer_reads_the_exact_choice_at_the_first_position_and_bounds_missing_choices():
+    positions = [("\n", {"\n": -0.1, "Yes": -4.0, "No": -5.0}), (" Yes", {" Yes": -0.3, "yes": -3.0})]
+    # the first position is the answer's (the choice continues the prompt), variants are other answers
+    assert choice_logprobs(("Yes", "No"), positions) == pytest.approx(normalise({"Yes": -4.0, "No": -5.0}), rel=1e-9)
+    top = {"Yes": -0.3, "yes": -3.0, " No": -1.6}
+    got = from_top_logprobs(("Yes", "No", "Maybe"), top)
     left = 1 - math.exp(-0.3) - math.exp(-3.0) - math.exp(-1.6)
-    assert got["Maybe"] == pytest.approx(math.log(left))  # an upper bound: the mass the top list leaves
-    assert got["Maybe"] < -3.0
+    assert got == pytest.approx(normalise({"Yes": -0.3, "No": math.log(left), "Maybe": math.log(left)}), rel=1e-9)
+    assert from_top_logprobs(("Grammatical", "Ungrammatical"), {"Gram": -0.5, "Un": -1.5}) == pytest.approx(
+        normalise({"Grammatical": -0.5, "Ungrammatical": -1.5}), rel=1e-9)  # longer choices: their first token
     assert choice_logprobs(("A", "B"), [("C", {"C": -0.1})]) is None
+
+
+def test_p_answer_is_the_same_on_the_fake_backend_and_a_server():
+    """The same raw log-probabilities give the same P(answer) through the local rule and the server's top list."""
+    raw = {"Yes": math.log(0.02), "No": math.log(0.5)}
+    local = normalise(raw)
+    served = from_top_logprobs(("Yes", "No"), {**raw, "yes": math.log(0.3), " Yes": math.log(0.1)})
+    assert served == pytest.approx(local, rel=1e-12)
+    assert sum(math.exp(v) for v in local.values()) == pytest.approx(1.0, rel=1e-12)
+    fake = get_backend("fake").complete([Prompt(({"role": "user", "content": "Fine? Yes or No."},), ("Yes", "No"))])
+    assert fake[0].choice_logprobs == pytest.approx(normalise(fake[0].choice_logprobs), rel=1e-12)
 
 
 def test_retry_after_accepts_seconds_and_http_dates():

@@ -48,7 +48,9 @@ def test_tasks_registry_keeps_the_judgments_order_and_the_rank_order():
 
 
 def test_tasks_registry_facts_come_from_the_task_classes():
-    assert chance_level("judgment") == 0.25 and chance_level("judgment", paired_item=False) == 0.5
+    assert chance_level("judgment") == 0.5 and chance_level("judgment", paired_item=False) == 0.5  # relative verdict
+    assert chance_level("judgment", verdict_by="text") == 0.25  # older runs: both answers had to be right
+    assert chance_level("judgment", paired_item=False, verdict_by="logprobs") == 0.5
     assert chance_level("minimal-pair") == 0.5 and chance_level("no-such-task") == 0.5
     info = task_info("forced-choice")
     assert info.paired and info.prompted and info.kind == "complete"

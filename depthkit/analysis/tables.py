@@ -197,11 +197,14 @@ def accuracy_table(table: pd.DataFrame, kind: str = "test") -> pd.DataFrame:
 
 
 def cell_chance(table: pd.DataFrame, by: tuple[str, ...] = tuple(CELL)) -> dict[tuple, float]:
-    """Chance per group of ``by``: the mean guessing accuracy of its judgments (items with or without a bad member)."""
+    """Chance per group of ``by``: the mean guessing accuracy of its judgments (items with or without a bad
+    member; judgments decided by an older verdict rule at that rule's chance)."""
     if table.empty:
         return {}
     paired = table["paired"] if "paired" in table else pd.Series(True, index=table.index)
-    guess = [chance_level(t, bool(p)) for t, p in zip(table["task"], paired)]
+    rules = table["verdict_by"] if "verdict_by" in table else pd.Series(None, index=table.index)
+    guess = [chance_level(t, bool(p), r if isinstance(r, str) else None)
+             for t, p, r in zip(table["task"], paired, rules)]
     means = pd.Series(guess, index=table.index).groupby([table[c] for c in by], sort=True).mean()
     return {(k if isinstance(k, tuple) else (k,)): float(v) for k, v in means.items()}
 

@@ -87,8 +87,8 @@ class Prompt:
     ``messages`` are ``{"role": ..., "content": ...}`` dicts (roles ``system``, ``user``,
     ``assistant``). Backends with a chat template apply it and open the assistant turn;
     others join the contents with blank lines. When ``choices`` is given (e.g.
-    ``("Yes", "No")`` or ``("A", "B")``) the backend returns the log-probability of each
-    choice as the first answer token where it can (``Completion.choice_logprobs``).
+    ``("Yes", "No")`` or ``("A", "B")``) the backend returns each choice's P(answer) where it
+    can (``Completion.choice_logprobs``; the one definition is :mod:`depthkit.backends.answers`).
     ``max_tokens`` bounds the generated text (greedy decoding).
     """
 
@@ -97,16 +97,22 @@ class Prompt:
     max_tokens: int = 8
 
     def to_dict(self) -> dict[str, Any]:
-        return {"messages": [dict(m) for m in self.messages], "choices": list(self.choices),
-                "max_tokens": self.max_tokens}
+        out: dict[str, Any] = {"messages": [dict(m) for m in self.messages], "choices": list(self.choices),
+                               "max_tokens": self.max_tokens}
+        if self.choices:  # answers cached under an older P(answer) rule are not reused
+            from .answers import RULE
+
+            out["p_answer"] = RULE
+        return out
 
 
 @dataclass(frozen=True)
 class Completion:
     """What a prompt produced: the text, and choice log-probabilities when available.
 
-    ``choice_logprobs`` maps every choice of the prompt to a natural-log probability of it
-    being the first answer token (None when the backend cannot tell).
+    ``choice_logprobs`` maps every choice of the prompt to its natural-log P(answer): the choice as
+    the continuation of the prompt, normalised over the prompt's choices (:mod:`depthkit.backends.answers`;
+    None when the backend cannot tell).
     """
 
     text: str

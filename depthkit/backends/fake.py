@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..store import read_items
+from .answers import normalise
 from .base import Backend, Completion, Option, Prompt, ScoreRequest, TokenScores
 
 _PIECE = re.compile(r"\s*[^\s.,;:!?\"']+|\s*[.,;:!?\"']")
@@ -67,6 +68,10 @@ class FakeBackend(Backend):
         "items": Option(str, None, "items.jsonl (or its folder) whose grammatical members the fake may prefer"),
         "accuracy": Option(float, None, "with items: share of pairs where the grammatical member wins (0..1)"),
         "decay": Option(float, 0.0, "with items and accuracy: accuracy lost per depth level"),
+        "no_bias": Option(float, 0.0, "prompted answers: log-odds added to the second choice of a yes/no question "
+                                     "(a model that says No to everything)"),
+        "first_bias": Option(float, 0.0, "prompted answers: log-odds added to the first choice of a two-sentence "
+                                        "question (a model that says A to everything)"),
         "delay": Option(float, 0.0, "seconds to sleep per call (a slow backend for tests)", affects_output=False),
         "count_file": Option(str, None, "append one line per executed request to this file (tests)",
                              affects_output=False),
@@ -168,20 +173,27 @@ class FakeBackend(Backend):
         choices = list(prompt.choices) or ["Yes", "No"]
         pick = int(_unit(self.config["seed"], "choice", text) * len(choices))
         found = self._find(text)
+        n_members = 0
         if found and len(choices) >= 2:
             infos = [self._known[s] for _, s in found]
             item_id, _, depth = infos[0]
             wins = self._good_wins(item_id, depth)
             if wins is not None and all(i[0] == item_id for i in infos):
                 members = [m for _, m, _ in infos]
+                n_members = len(members)
                 if len(members) == 1:  # yes/no about one sentence: choices[0] means "grammatical"
                     pick = 0 if (members[0] == "good") == wins else 1
                 elif len(members) == 2:  # which of two: choices follow the order of the sentences
                     good_pos = members.index("good")
                     pick = good_pos if wins else 1 - good_pos
-        logprobs = {c: (math.log(0.9) if i == pick else math.log(0.1 / max(1, len(choices) - 1)))
-                    for i, c in enumerate(choices)}
-        return Completion(choices[pick], logprobs if prompt.choices else None)
+        raw = {c: (math.log(0.9) if i == pick else math.log(0.1 / max(1, len(choices) - 1)))
+               for i, c in enumerate(choices)}
+        if n_members == 1 and len(choices) == 2:
+            raw[choices[1]] += self.config["no_bias"]
+        if n_members == 2 and len(choices) == 2:
+            raw[choices[0]] += self.config["first_bias"]
+        logprobs = normalise(raw, choices)
+        return Completion(max(choices, key=lambda c: logprobs[c]), logprobs if prompt.choices else None)
 
     def _pause(self) -> None:
         if self.config["delay"]:

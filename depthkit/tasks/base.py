@@ -41,6 +41,8 @@ class TaskInfo:
     member with the bad one, so items without a bad member get no verdict. ``chance``: guessing accuracy
     on paired items; ``chance_one_member``: on items without a bad member. ``prompted``: it asks a
     question, so a constant answer (bias) can dominate. ``rank``: where it is listed (lower first).
+    ``chance_by_verdict``: chance on paired items for judgments whose ``verdict_by`` decided
+    differently from today's (e.g. runs written before a task's verdict changed).
     """
 
     name: str
@@ -51,11 +53,12 @@ class TaskInfo:
     prompted: bool
     rank: int
     description: str
+    chance_by_verdict: tuple[tuple[str, float], ...] = ()
 
-    def chance_for(self, paired_item: bool = True) -> float:
+    def chance_for(self, paired_item: bool = True, verdict_by: str | None = None) -> float:
         if not paired_item and self.chance_one_member is not None:
             return self.chance_one_member
-        return self.chance
+        return dict(self.chance_by_verdict).get(verdict_by or "", self.chance)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Task(ABC):
     paired: ClassVar[bool] = False
     chance: ClassVar[float] = 0.5
     chance_one_member: ClassVar[float | None] = None
+    chance_by_verdict: ClassVar[dict[str, float]] = {}
     prompted: ClassVar[bool] = False
     rank: ClassVar[int] = 100
     description: ClassVar[str] = ""
@@ -76,7 +80,7 @@ class Task(ABC):
     @classmethod
     def info(cls) -> TaskInfo:
         return TaskInfo(cls.name, cls.kind, cls.paired, cls.chance, cls.chance_one_member, cls.prompted, cls.rank,
-                        cls.description)
+                        cls.description, tuple(sorted(cls.chance_by_verdict.items())))
 
     @abstractmethod
     def requests(self, item: Item) -> list[Any]:
@@ -92,6 +96,9 @@ class Task(ABC):
         return Judgment(item_id=item.id, model=model, task=self.name, depth=item.depth, construction=item.construction,
                         kind=item.kind, control_of=item.control_of, correct=correct, verdict_by=verdict_by,
                         scores=scores)
+
+    def check_items(self, items: Sequence[Item]) -> None:
+        """Refuse a run whose items this task's settings cannot be used with (raises a DepthkitError)."""
 
     def manifest(self) -> dict[str, Any]:
         """The task's settings as the run's manifest records them."""

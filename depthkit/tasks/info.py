@@ -31,10 +31,11 @@ def task_names() -> tuple[str, ...]:
     return tuple(task_order(TASKS.classes()))
 
 
-def chance_level(name: str, paired_item: bool = True) -> float:
-    """Guessing accuracy of ``name`` (:data:`DEFAULT_CHANCE` for an unknown task)."""
+def chance_level(name: str, paired_item: bool = True, verdict_by: str | None = None) -> float:
+    """Guessing accuracy of ``name`` (:data:`DEFAULT_CHANCE` for an unknown task); ``verdict_by`` picks the
+    chance of judgments decided another way (older runs of a task whose verdict changed)."""
     info = task_info(name)
-    return info.chance_for(paired_item) if info else DEFAULT_CHANCE
+    return info.chance_for(paired_item, verdict_by) if info else DEFAULT_CHANCE
 
 
 def task_order(names: Iterable[str]) -> list[str]:

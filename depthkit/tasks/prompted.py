@@ -1,16 +1,18 @@
-"""What prompted tasks share: a prompt file (``prompt`` setting) and reading the model's answer."""
+"""What prompted tasks share: a prompt file (``prompt`` setting, few-shot examples included) and reading the
+model's answer."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..backends.base import Completion
 from ..errors import UsageError
-from .base import Task
-from .prompts import PromptTemplate
+from ..schema import Item
+from .base import Task, members
+from .prompts import PromptTemplate, check_examples
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,14 @@ class PromptedTask(Task):
         if self.prompt.task != self.name:
             raise UsageError(f"prompt {self.prompt.path} is for task '{self.prompt.task}', not '{self.name}'",
                              path=self.prompt.path, fix=f"give a prompt file whose `task:` is {self.name}")
+
+    def shots(self) -> list[tuple[dict[str, str], str]]:
+        """The prompt file's few-shot examples as ``(placeholder values, answer)``, asked before the question."""
+        return []
+
+    def check_items(self, items: Iterable[Item]) -> None:
+        """Refuse a few-shot example that is one of the evaluated sentences (file, line and fix)."""
+        check_examples(self.prompt, ((item.id, s) for item in items for s in members(item)))
 
     def manifest(self) -> dict[str, Any]:
         return {**super().manifest(), "prompt": self.prompt.manifest()}

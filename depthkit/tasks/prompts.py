@@ -1,7 +1,9 @@
 """Prompt files: chat messages with placeholders and the answer choices, read and checked.
 
 A prompt file (YAML) names its task (``task: judgment``), gives ``user:`` text (and optionally
-``system:``) or a ``messages:`` list, the two answer ``choices`` and ``max_tokens``. The placeholders
+``system:``) or a ``messages:`` list, the two answer ``choices``, ``max_tokens`` and optionally
+few-shot ``examples:`` (``{good, bad}`` sentence pairs, asked and answered before the question;
+never one of the evaluated sentences: :func:`check_examples`). The placeholders
 each prompted task fills are the task class's ``placeholders``; errors name the file, the line and
 the fix. The shipped prompts are in ``depthkit/tasks/prompts/``.
 """
@@ -13,6 +15,7 @@ import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn
 
 from ..backends.base import Prompt
@@ -20,7 +23,8 @@ from ..errors import InputError, UsageError
 from .registry import TASKS
 
 PROMPT_DIR = Path(__file__).parent / "prompts"
-KEYS = ("task", "description", "system", "user", "messages", "choices", "max_tokens")
+KEYS = ("task", "description", "system", "user", "messages", "choices", "max_tokens", "examples")
+EXAMPLE_KEYS = ("good", "bad")
 
 
 @dataclass(frozen=True)
@@ -33,17 +37,49 @@ class PromptTemplate:
     max_tokens: int
     path: str
     text: str  # the file as written, for the manifest
+    examples: tuple[Example, ...] = ()  # few-shot examples (``examples:``), in file order
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
-    def build(self, **values: str) -> Prompt:
-        messages = tuple({"role": role, "content": content.format(**values)} for role, content in self.messages)
-        return Prompt(messages=messages, choices=self.choices, max_tokens=self.max_tokens)
+    def build(self, shots: Sequence[tuple[dict[str, str], str]] = (), **values: str) -> Prompt:
+        """The prompt for ``values``; each shot ``(values, answer)`` is asked and answered before it.
+
+        Shots repeat the question turn (the messages after the last ``assistant`` message, or after
+        the ``system`` ones) with the shot's values, each followed by an assistant turn with its answer.
+        """
+        start = question_start(self.messages)
+        head, turn = self.messages[:start], self.messages[start:]
+        messages = [{"role": role, "content": content.format(**values)} for role, content in head]
+        for shot_values, answer in shots:
+            messages += [{"role": role, "content": content.format(**shot_values)} for role, content in turn]
+            messages.append({"role": "assistant", "content": answer})
+        messages += [{"role": role, "content": content.format(**values)} for role, content in turn]
+        return Prompt(messages=tuple(messages), choices=self.choices, max_tokens=self.max_tokens)
 
     def manifest(self) -> dict[str, Any]:
-        return {"path": self.path, "sha256": self.sha256, "text": self.text}
+        out: dict[str, Any] = {"path": self.path, "sha256": self.sha256, "text": self.text}
+        if self.examples:
+            out["examples"] = [{"good": e.good, "bad": e.bad} for e in self.examples]
+        return out
+
+
+@dataclass(frozen=True)
+class Example:
+    """A few-shot example of a prompt file: a grammatical sentence and its ungrammatical twin."""
+
+    good: str
+    bad: str
+    line: int | None = None  # where it starts in the prompt file
+
+
+def question_start(messages: Sequence[tuple[str, str]]) -> int:
+    """Index of the question turn: after the last assistant message, else after the system messages."""
+    last = max((i for i, (role, _) in enumerate(messages) if role == "assistant"), default=None)
+    if last is not None:
+        return last + 1
+    return next((i for i, (role, _) in enumerate(messages) if role != "system"), len(messages))
 
 
 def prompted_tasks() -> dict[str, tuple[str, ...]]:
@@ -127,7 +163,77 @@ def parse_prompt(text: str, path: str = "<prompt>", task: str | None = None) -> 
     max_tokens = data.get("max_tokens", 8)
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or not 1 <= max_tokens <= 256:
         fail("`max_tokens` must be a whole number from 1 to 256", "max_tokens")
-    return PromptTemplate(file_task, tuple(messages), tuple(choices), max_tokens, path, text)
+    examples = _examples(data.get("examples"), text, path, line_of)
+    return PromptTemplate(file_task, tuple(messages), tuple(choices), max_tokens, path, text, examples)
+
+
+def _example_lines(text: str) -> list[int]:
+    """The line where each entry of ``examples:`` starts (empty when the file cannot be composed)."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []
+    for key, value in getattr(root, "value", []) if isinstance(root, yaml.MappingNode) else []:
+        if key.value == "examples" and isinstance(value, yaml.SequenceNode):
+            return [node.start_mark.line + 1 for node in value.value]
+    return []
+
+
+def _examples(raw: Any, text: str, path: str, line_of) -> tuple[Example, ...]:
+    """Few-shot examples: a list of ``{good: SENTENCE, bad: SENTENCE}``; errors name the file and line."""
+    if raw is None:
+        return ()
+    fix = 'write e.g.\nexamples:\n  - good: "The dogs bark."\n    bad: "The dogs barks."'
+    if not isinstance(raw, list) or not raw:
+        raise InputError("`examples` must be a list of {good, bad} sentence pairs", path=path,
+                         line=line_of("examples"), field="examples", fix=fix)
+    lines = _example_lines(text)
+    out = []
+    for k, entry in enumerate(raw):
+        line = lines[k] if k < len(lines) else line_of("examples")
+        where = f"examples[{k}]"
+        if not isinstance(entry, dict):
+            raise InputError(f"{where} must be a mapping with `good` and `bad`", path=path, line=line, field=where,
+                             fix=fix)
+        extra = sorted(set(entry) - set(EXAMPLE_KEYS))
+        if extra:
+            raise InputError(f"{where} has an unknown key '{extra[0]}'", path=path, line=line, field=where,
+                             fix="an example has exactly `good` (a grammatical sentence) and `bad` (its twin)")
+        for key in EXAMPLE_KEYS:
+            value = entry.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise InputError(f"{where} needs `{key}` text", path=path, line=line, field=f"{where}.{key}",
+                                 fix="quote sentences that YAML could read otherwise (yes, no, numbers); " + fix)
+        if example_key(entry["good"]) == example_key(entry["bad"]):
+            raise InputError(f"{where}: `good` and `bad` are the same sentence", path=path, line=line, field=where,
+                             fix="`bad` is the ungrammatical twin of `good`")
+        out.append(Example(entry["good"].strip(), entry["bad"].strip(), line))
+    return tuple(out)
+
+
+def example_key(sentence: str) -> str:
+    """How examples and items are compared: case, punctuation and spacing ignored."""
+    return " ".join(re.sub(r"[^\w\s']", " ", sentence.lower()).split())
+
+
+def check_examples(template: PromptTemplate, sentences: Iterable[tuple[str, str]]) -> None:
+    """Refuse a prompt whose few-shot example is one of the evaluated sentences (``(item id, sentence)``)."""
+    if not template.examples:
+        return
+    shown = {}
+    for example in template.examples:
+        for sentence in (example.good, example.bad):
+            shown.setdefault(example_key(sentence), (example, sentence))
+    for item_id, sentence in sentences:
+        hit = shown.get(example_key(sentence))
+        if hit:
+            example, text = hit
+            raise InputError(f"few-shot example {text!r} is also an evaluated sentence (item {item_id}): the model "
+                             "would be shown the answer", path=template.path, line=example.line, field="examples",
+                             fix="replace this example with sentences that are not among the items (e.g. another "
+                                 "construction or vocabulary)")
 
 
 def _messages(data: dict[str, Any], fail) -> list[tuple[str, str]]:
@@ -155,4 +261,5 @@ def _messages(data: dict[str, Any], fail) -> list[tuple[str, str]]:
     return messages
 
 
-__all__ = ["PROMPT_DIR", "PromptTemplate", "default_prompt_path", "load_prompt", "parse_prompt", "prompted_tasks"]
+__all__ = ["PROMPT_DIR", "Example", "PromptTemplate", "check_examples", "default_prompt_path", "example_key", "load_prompt",
+           "parse_prompt", "prompted_tasks", "question_start"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import BackendError, UsageError
+from ..answers import normalise
 from ..base import Backend, Completion, Option, Prompt, ScoreRequest, TokenScores
 from .decode import PromptDecoder
 from .forward import TreeForward
@@ -248,12 +249,21 @@ class HFBackend(Backend):
         return self._start_ids + self.encode(text)[0]
 
     def complete(self, prompts: Sequence[Prompt]) -> list[Completion]:
-        """Greedy answers; choice log-probabilities from the first answer token's distribution."""
+        """Greedy answers, and each choice's P(answer) (:mod:`depthkit.backends.answers`)."""
         decoder = self.decoder
         prompts = list(prompts)
         encoded = [self.prompt_ids(p) for p in prompts]
         with self._scoped():
-            return decoder.complete(prompts, encoded)
+            out = decoder.complete(prompts, encoded)
+            longer = [(i, c, decoder.choice_tokens(c)) for i, p in enumerate(prompts) for c in p.choices
+                      if len(decoder.choice_tokens(c)) != 1]
+            if longer:  # a choice of several tokens: the whole continuation, scored after the prompt
+                seqs = [encoded[i] + ids for i, _, ids in longer]
+                logprobs = self.forward.plain_logprobs(seqs, split_head=self.forward.split_head)
+                for (i, c, ids), lp in zip(longer, logprobs):
+                    out[i].choice_logprobs[c] = float(sum(lp[len(lp) - len(ids):])) if ids else 0.0
+        return [Completion(c.text, normalise(c.choice_logprobs, p.choices) if c.choice_logprobs else None)
+                for c, p in zip(out, prompts)]
 
     def close(self) -> None:
         self._forward = self._decoder = None

@@ -1,4 +1,4 @@
-"""Greedy answers to prompts, with each choice's log-probability as the first answer token.
+"""Greedy answers to prompts, with the log-probability of each choice's first token as the first answer token.
 
 Prompts sharing a prefix (the instructions) are computed as one prefix tree, and each prompt then
 decodes from its own slice of the tree's key/value cache. The first call checks this against plain
@@ -45,13 +45,8 @@ class PromptDecoder:
         return self.complete_plain(prompts, encoded)
 
     def choice_tokens(self, choice: str) -> list[int]:
-        """First token of the answer written bare and with a leading space (both count)."""
-        ids = []
-        for variant in (choice, " " + choice):
-            enc = self.encode(variant)[0]
-            if enc and enc[0] not in ids:
-                ids.append(enc[0])
-        return ids
+        """The token ids of an answer choice exactly as written (P(answer): depthkit.backends.answers)."""
+        return list(self.encode(choice)[0])
 
     def stop_ids(self) -> set[int]:
         tok, model = self.tok, self.forward.model
@@ -70,8 +65,9 @@ class PromptDecoder:
         cut = next((k for k, t in enumerate(new_tokens) if t in stops), len(new_tokens))
         text = self.tok.decode(new_tokens[:cut], skip_special_tokens=True).strip()
         choice_lp = None
-        if prompt.choices:
-            choice_lp = {c: float(torch.logsumexp(first_logsm[self.choice_tokens(c)], dim=0)) for c in prompt.choices}
+        if prompt.choices:  # first tokens here; later tokens of longer choices: HFBackend.complete adds them
+            choice_lp = {c: float(first_logsm[self.choice_tokens(c)[0]]) if self.choice_tokens(c) else 0.0
+                         for c in prompt.choices}
         return Completion(text, choice_lp)
 
     def complete_tree(self, prompts: list[Prompt], encoded: list[list[int]]) -> list[Completion]:
