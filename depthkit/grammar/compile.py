@@ -13,12 +13,14 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import InputError
 from .model import Grammar, GroundRule, Rule, Spec, State, Symbol, Var
 
-MAX_STATES = 50_000
+MAX_STATES = 2_000  # shipped grammars: under 30
+MAX_COMBINATIONS = 2_000  # feature-value combinations one rule may ground to for one requirement (shipped: <= 2)
+MAX_GROUND_RULES = 5_000  # ground rules in all (shipped grammars: a few hundred)
 
 
 @dataclass
@@ -98,6 +100,7 @@ def _ground_from(root: State, grammar: Grammar, by_cat: dict[str, list[Rule]],
     rules_for: dict[State, list[GroundRule]] = {}
     order: list[State] = []
     queue = [root]
+    n_ground = 0
     while queue:
         state = queue.pop(0)
         if state in rules_for:
@@ -109,14 +112,30 @@ def _ground_from(root: State, grammar: Grammar, by_cat: dict[str, list[Rule]],
         # dead branch of a feature variable, not an error: it simply has no derivations.
         rules_for[state] = grounds
         order.append(state)
-        if len(rules_for) > MAX_STATES:
-            raise InputError(f"the grammar grounds to more than {MAX_STATES} feature combinations", path=grammar.path,
-                             fix="use fewer free feature variables, or fewer values per feature")
+        n_ground += len(grounds)
+        if len(rules_for) > MAX_STATES or n_ground > MAX_GROUND_RULES:
+            _too_many(rules_for, n_ground)
         for g in grounds:
             for child in g.children:
                 if isinstance(child, State) and child not in rules_for:
                     queue.append(child)
     return rules_for, order
+
+
+def _too_many(rules_for: dict[State, list[GroundRule]], n_ground: int) -> NoReturn:
+    """Grounding stops: name the rule whose groundings grew most and by how much."""
+    per_rule: dict[Rule, int] = defaultdict(int)
+    for grounds in rules_for.values():
+        for g in grounds:
+            per_rule[g.rule] += 1
+    rule, count = max(per_rule.items(), key=lambda kv: kv[1]) if per_rule else (None, 0)
+    what = (f"{len(rules_for):,} feature combinations (states), more than the {MAX_STATES:,} allowed"
+            if len(rules_for) > MAX_STATES else f"{n_ground:,} ground rules, more than the {MAX_GROUND_RULES:,} allowed")
+    culprit = f"; rule `{rule}` alone grounds to {count:,} of them" if rule is not None else ""
+    raise InputError(f"the grammar grounds to {what}{culprit}", path=rule.path if rule else None,
+                     line=rule.line if rule else None,
+                     fix="use fewer free feature variables (each ?var shared by sisters multiplies the combinations), "
+                         "or fewer values per feature")
 
 
 def _check_reached(grammar: Grammar, rules_for: dict[State, list[GroundRule]]) -> None:
@@ -215,6 +234,16 @@ def expand(state: State, rule: Rule, domains: dict[str, list[Any]]) -> list[Grou
                         if value not in free[v.name]:
                             free[v.name].append(value)
     names = sorted(free)
+    n_combinations = 1
+    for n in names:
+        n_combinations *= max(1, len(free[n]))
+    if n_combinations > MAX_COMBINATIONS:
+        sizes = " x ".join(f"{len(free[n])} ({n})" for n in names)
+        raise InputError(f"rule `{rule}` links {len(names)} free feature variables across its right side: "
+                         f"{sizes} = {n_combinations:,} feature-value combinations, more than the "
+                         f"{MAX_COMBINATIONS:,} allowed", path=rule.path, line=rule.line,
+                         fix="let fewer variables link sisters (each shared ?var multiplies the combinations), "
+                             "or give those features fewer values")
     out = []
     for combo in itertools.product(*(free[n] for n in names)):
         binding = dict(fixed)
@@ -228,4 +257,4 @@ def expand(state: State, rule: Rule, domains: dict[str, list[Any]]) -> list[Grou
     return out
 
 
-__all__ = ["CompiledGrammar", "MAX_STATES", "compile_grammar", "expand", "feature_domains", "rules_by_category"]
+__all__ = ["CompiledGrammar", "MAX_COMBINATIONS", "MAX_GROUND_RULES", "MAX_STATES", "compile_grammar", "expand", "feature_domains", "rules_by_category"]
