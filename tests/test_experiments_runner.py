@@ -81,3 +81,17 @@ def test_experiments_runner_refuses_when_no_model_can_run(tmp_path):
     exp = load_experiment(write_experiment(tmp_path, models=[f"hf:{tmp_path / 'nothing'}"], verify=False))
     with pytest.raises(BackendError, match="no model of the experiment can run"):
         run_experiment(exp, tmp_path / "out")
+
+
+@pytest.mark.slow  # draws a real report (about 40 s on 2 shared cores)
+def test_experiments_runner_writes_one_report_over_every_model(tmp_path):
+    from depthkit.store import load_manifest
+
+    exp = load_experiment(write_experiment(tmp_path, report={"title": "two fakes"}, verify=False))
+    result = run_experiment(exp, tmp_path / "out", report_dir=tmp_path / "report")
+    assert result.report == (tmp_path / "report" / "report.html").resolve() and result.report.is_file()
+    section = load_manifest(tmp_path / "report").report
+    assert section.title == "two fakes" and len(section.runs) == 2
+    assert {Path(r).name for r in section.runs} == {Path(c.folder).name for c in result.plan.cells}
+    again = run_experiment(exp, tmp_path / "out", report_dir=tmp_path / "report")
+    assert again.ran == [] and "report" in again.skipped

@@ -68,6 +68,8 @@ def test_experiments_spec_shipped_files_are_valid(name):
     ("grammars: [object-rc]\nmodels: [fake]\nseed: 1\nseed: 2\n", 4, "seed", ["appears twice"]),
     ("grammars: [object-rc]\nmodels: [fake]\nper_depth: '12'\n", 3, "per_depth", ["integer"]),
     ("- just a list\n", 1, None, ["mapping"]),
+    ("grammars: [object-rc]\nmodels: [fake]\nverify: false\neval: {verified_only: true}\n", None, None,
+     ["verified_only needs the items verified"]),
 ])
 def test_experiments_spec_errors_name_file_line_field_and_fix(tmp_path, text, line, field, words):
     path = write(tmp_path, text)
@@ -91,3 +93,15 @@ def test_experiments_spec_cli_prints_one_paragraph_and_exits_2(tmp_path, capsys)
     assert main(["run", str(path), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path}:3: ") and "did you mean 'minimal-pair'" in err and "fix:" in err
+
+
+def test_experiments_spec_dry_run_json_prints_the_plan_and_runs_nothing(tmp_path, capsys):
+    import json
+
+    from depthkit.cli import main
+
+    path = write(tmp_path, "grammars: [object-rc]\ndepths: 0-2\nmodels: [fake, {spec: fake, label: b}]\n")
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--dry-run", "--json"]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert [c["model"] for c in facts["plan"]["cells"]] == ["fake", "b"]
+    assert not any(facts["done"].values()) and not (tmp_path / "out").exists()

@@ -179,6 +179,9 @@ class Experiment(Record):
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ValueError(f"two models would share the name '{twice[0]}'; give one a different `label:`")
+        if self.eval.verified_only and not self.verify.run:
+            raise ValueError("eval: verified_only needs the items verified, and verify is off; turn verify on "
+                             "or verified_only off")
         return self
 
     @property
