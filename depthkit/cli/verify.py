@@ -25,6 +25,7 @@ def verify(
     present: bool = typer.Option(False, "--present", help="Parse sentences as eval presents them (capital letter, final period) instead of the bare words."),
     force: bool = typer.Option(False, "--force", help="Discard verification.jsonl and verify every item again."),
     torch_threads: int = typer.Option(1, "--torch-threads", help="torch threads while benepar runs (1 is fastest next to spaCy or on a busy machine; 0 leaves torch's default)."),
+    workers: int = typer.Option(1, "--workers", help="Processes for the grammar's chart parse, the slow check (0: every core); the records do not depend on it."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     download_benepar: bool = typer.Option(False, "--download-benepar", help="First download benepar_en3 with benepar.download (needs internet: GitHub)."),
 ) -> None:
@@ -51,5 +52,5 @@ def verify(
     skip = [name for name, off in (("spacy", no_spacy), ("benepar", no_benepar), ("grammar", no_grammar)) if off]
     summary = verify_folder(folder, grammar=grammar, spacy_model=spacy_model, benepar_model=benepar_model, skip=skip,
                             max_parses=max_parses, batch_size=batch_size, present=present, force=force,
-                            torch_threads=torch_threads or None)
+                            torch_threads=torch_threads or None, workers=workers)
     typer.echo(json.dumps(summary, indent=2, ensure_ascii=False) if as_json else format_summary(summary))

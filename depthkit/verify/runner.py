@@ -28,6 +28,7 @@ from .intended import NO_TREE, Intended, intended_structure
 from .records import read_verification
 from .summary import SUMMARY_CSV, SUMMARY_JSON, summary_rows, write_summary
 from .verdict import PARSERS, RULE, make_record
+from .workers import GrammarPool, resolve_workers
 
 SECTION = "verify"
 MODEL_FACT_KEYS = ("model_version", "model_name", "components", "label_count")  # measured when a model loads
@@ -36,12 +37,14 @@ MODEL_FACT_KEYS = ("model_version", "model_name", "components", "label_count")  
 def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spacy_model: str | None = None,
                   benepar_model: str | Path | None = None, skip: Collection[str] = (), max_parses: int = 10,
                   batch_size: int = 64, present: bool = False, force: bool = False, torch_threads: int | None = 1,
-                  progress: bool = True) -> dict[str, Any]:
+                  progress: bool = True, workers: int = 1) -> dict[str, Any]:
     """Verify every item of a generated folder; returns the summary (also saved next to the items).
 
     Resumes: items already in ``verification.jsonl`` are skipped unless ``force``. ``skip`` may
     name "grammar", "spacy", "benepar"; skipped or unavailable parsers are recorded as not_run.
     ``present``: parse the sentences as ``depthkit eval`` presents them (:mod:`depthkit.present`).
+    ``workers``: processes for the grammar's chart parse (1: in this process; 0: every core); the
+    records are the same whatever the count (:mod:`depthkit.verify.workers`).
 
     Process-wide state: while benepar checks items, torch's global thread count is ``torch_threads``
     (None or 0: torch's setting is left alone); the caller's count is restored when the run ends,
@@ -53,6 +56,7 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
                          fix=f"choose from {', '.join(PARSERS)}")
     if batch_size < 1 or max_parses < 1:
         raise UsageError("--batch-size and --max-parses must be at least 1", fix="e.g. --batch-size 64")
+    workers = resolve_workers(workers)
     folder, items_path = resolve_items_folder(folder)
     items = read_items(items_path)
     manifest = load_manifest(folder)
@@ -94,7 +98,7 @@ def verify_folder(folder: str | Path, *, grammar: str | Path | None = None, spac
     timing: dict[str, Any] = {"grammar_seconds": 0.0, "spacy_seconds": 0.0, "benepar_seconds": 0.0}
     started = time.perf_counter()
     if todo:
-        timing.update(_run(todo, plan, out_path, parsers_info, progress))
+        timing.update(_run(todo, plan, out_path, parsers_info, progress, workers))
     elapsed = time.perf_counter() - started
 
     records_by_id = read_verification(out_path)
@@ -265,43 +269,62 @@ def _batches(items: list[Item], size: int) -> Iterator[list[Item]]:
 
 
 def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, Any],
-         progress: bool) -> dict[str, float]:
+         progress: bool, workers: int = 1) -> dict[str, Any]:
     """Check ``todo`` in batches, appending one record per item as soon as its batch is done.
 
-    Model facts measured on load (versions, components) are added to ``parsers_info``.
+    Model facts measured on load (versions, components) are added to ``parsers_info``. With
+    ``workers`` > 1 the chart parse runs in worker processes (:mod:`.workers`), started before
+    the models load and kept one batch ahead of spaCy and benepar, which run here
+    (``grammar_seconds`` then sums the workers' parsing time).
     """
-    from tqdm import tqdm
+    from contextlib import ExitStack
 
-    timing = {"grammar_seconds": 0.0, "spacy_seconds": 0.0, "benepar_seconds": 0.0}
-    spacy_checker = benepar_checker = None
-    if plan.spacy_name is not None:
-        t = time.perf_counter()
-        nlp = spacy_check.load_spacy(plan.spacy_name)
-        timing["spacy_load_seconds"] = time.perf_counter() - t
-        parsers_info["spacy"].update(spacy_check.model_facts(nlp))
-        spacy_checker = spacy_check.SpacyChecker(nlp, plan.presentation, batch_size=plan.batch_size)
-    threads = None  # torch's thread count while the loop runs (benepar only)
-    if plan.benepar.path is not None:
-        t = time.perf_counter()
-        parser = benepar_check.load_benepar(plan.benepar.path)
-        timing["benepar_load_seconds"] = time.perf_counter() - t
-        parsers_info["benepar"].update(benepar_check.model_facts(parser, plan.benepar.path))
-        benepar_checker = benepar_check.BeneparChecker(parser, plan.presentation)
-        if plan.torch_threads:
-            threads = plan.torch_threads
-            parsers_info["benepar"]["torch_threads"] = threads
-    grammar_checkers = ({n: GrammarChecker(g, plan.max_parses) for n, g in plan.grammars.items()}
-                        if plan.grammar_reason is None else {})
-    depth_labels = {n: benepar_check.depth_labels(g) for n, g in plan.grammars.items()}
-    bar = tqdm(total=len(todo), desc="verify", unit="item", file=sys.stderr, disable=not progress, dynamic_ncols=True)
-    loop_started = time.perf_counter()
-    try:
+    with ExitStack() as stack:
+        pooled = workers > 1 and plan.grammar_reason is None
+        pool = stack.enter_context(GrammarPool(plan.grammars, plan.max_parses, workers)) if pooled else None
+        batches = list(_batches(todo, plan.batch_size))
+        started: dict[int, Any] = {}  # batch index -> the pool's futures of its chart parses
+
+        def start(k: int) -> None:
+            if pool is not None and k < len(batches) and k not in started:
+                started[k] = pool.submit([(plan.grammar_name(i), i) for i in batches[k]])
+
+        start(0)  # the workers start (and parse) while the models load
+        timing: dict[str, Any] = {"grammar_seconds": 0.0, "spacy_seconds": 0.0, "benepar_seconds": 0.0,
+                                  "workers": workers}
+        spacy_checker = benepar_checker = None
+        if plan.spacy_name is not None:
+            t = time.perf_counter()
+            nlp = spacy_check.load_spacy(plan.spacy_name)
+            timing["spacy_load_seconds"] = time.perf_counter() - t
+            parsers_info["spacy"].update(spacy_check.model_facts(nlp))
+            spacy_checker = spacy_check.SpacyChecker(nlp, plan.presentation, batch_size=plan.batch_size)
+        threads = None  # torch's thread count while the loop runs (benepar only)
+        if plan.benepar.path is not None:
+            t = time.perf_counter()
+            parser = benepar_check.load_benepar(plan.benepar.path)
+            timing["benepar_load_seconds"] = time.perf_counter() - t
+            parsers_info["benepar"].update(benepar_check.model_facts(parser, plan.benepar.path))
+            benepar_checker = benepar_check.BeneparChecker(parser, plan.presentation)
+            if plan.torch_threads:
+                threads = plan.torch_threads
+                parsers_info["benepar"]["torch_threads"] = threads
+        grammar_checkers = ({n: GrammarChecker(g, plan.max_parses) for n, g in plan.grammars.items()}
+                            if plan.grammar_reason is None and not pooled else {})
+        depth_labels = {n: benepar_check.depth_labels(g) for n, g in plan.grammars.items()}
+        bar = stack.enter_context(tqdm_bar(len(todo), progress))
+        loop_started = time.perf_counter()
         with benepar_check.torch_threads(threads), JsonlAppender(out_path) as appender:
-            for chunk in _batches(todo, plan.batch_size):
-                intended = [intended_structure(item, plan.grammars.get(plan.grammar_name(item))) for item in chunk]
-                t = time.perf_counter()
-                g_recs = [_grammar_check(grammar_checkers, plan, item, i) for item, i in zip(chunk, intended)]
-                timing["grammar_seconds"] += time.perf_counter() - t
+            for k, chunk in enumerate(batches):
+                start(k)
+                start(k + 1)  # the next batch parses while this one goes through spaCy and benepar
+                needed = pool is None or spacy_checker is not None or benepar_checker is not None
+                intended = ([intended_structure(item, plan.grammars.get(plan.grammar_name(item))) for item in chunk]
+                            if needed else [None] * len(chunk))  # the workers work out their own
+                if pool is None:
+                    t = time.perf_counter()
+                    g_recs = [_grammar_check(grammar_checkers, plan, item, i) for item, i in zip(chunk, intended)]
+                    timing["grammar_seconds"] += time.perf_counter() - t
                 t = time.perf_counter()
                 s_recs = (spacy_checker.check_batch(intended) if spacy_checker is not None
                           else [SpacyCheck.not_run(plan.spacy_reason or "not run")] * len(chunk))
@@ -312,12 +335,13 @@ def _run(todo: list[Item], plan: _Plan, out_path: Path, parsers_info: dict[str, 
                           if benepar_checker is not None
                           else [BeneparCheck.not_run(plan.benepar.reason or "not run")] * len(chunk))
                 timing["benepar_seconds"] += time.perf_counter() - t
+                if pool is not None:
+                    g_recs, seconds = pool.collect(started.pop(k))
+                    timing["grammar_seconds"] += seconds
                 for item, g, s, b in zip(chunk, g_recs, s_recs, b_recs):
                     appender.write(make_record(item, g, s, b).to_dict())
                 bar.update(len(chunk))
         timing["check_seconds"] = time.perf_counter() - loop_started
-    finally:
-        bar.close()
     return timing
 
 
@@ -331,6 +355,13 @@ def _benepar_batch(checker: benepar_check.BeneparChecker, intended: list[Intende
         for k, rec in zip(with_tree, done):
             out[k] = rec
     return out
+
+
+def tqdm_bar(total: int, progress: bool):
+    """The progress bar of the checking loop (a context manager that closes it)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="verify", unit="item", file=sys.stderr, disable=not progress, dynamic_ncols=True)
 
 
 def _grammar_check(checkers: dict[str, GrammarChecker], plan: _Plan, item: Item, intended: Intended) -> GrammarCheck:
