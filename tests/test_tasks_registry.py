@@ -42,7 +42,7 @@ def _plugin(monkeypatch, value: str, name: str) -> None:
 
 def test_tasks_registry_keeps_the_judgments_order_and_the_rank_order():
     assert TASKS.names() == ("minimal-pair", "judgment", "forced-choice", "syntaxgym")
-    assert task_names() == ("minimal-pair", "forced-choice", "judgment", "syntaxgym")
+    assert task_names() == ("minimal-pair", "syntaxgym", "forced-choice", "judgment")
     assert task_order(["judgment", "zzz", "minimal-pair", "forced-choice"]) == [
         "minimal-pair", "forced-choice", "judgment", "zzz"]
 

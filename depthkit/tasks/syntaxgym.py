@@ -38,7 +38,7 @@ class SyntaxGymTask(Task):
     kind: ClassVar[str] = "score"
     paired: ClassVar[bool] = False
     chance: ClassVar[float] = 0.5
-    rank: ClassVar[int] = 3
+    rank: ClassVar[int] = 0  # a log-probability task: listed before the prompted ones
     description: ClassVar[str] = "a SyntaxGym suite's predictions over region surprisals (imported suites)"
 
     def requests(self, item: Item) -> list[ScoreRequest]:
