@@ -276,6 +276,13 @@ def free_port() -> int:
 @contextlib.contextmanager
 def llama_cpp_server(*extra_args: str, ready_timeout: float = 90.0) -> Iterator[str]:
     """Run llama.cpp's server with the SmolLM2 GGUF on 127.0.0.1; yields its /v1 address; always stops it."""
+    with llama_cpp_process(*extra_args, ready_timeout=ready_timeout) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def llama_cpp_process(*extra_args: str, ready_timeout: float = 90.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """:func:`llama_cpp_server` that also yields the process (a test may kill it mid-run)."""
     port = free_port()
     cmd = [sys.executable, "-c", _LAUNCHER, "--model", str(smollm2_gguf()), "--host", "127.0.0.1",
            "--port", str(port), *extra_args]
@@ -297,7 +304,7 @@ def llama_cpp_server(*extra_args: str, ready_timeout: float = 90.0) -> Iterator[
             if time.monotonic() > deadline:
                 raise RuntimeError(f"llama.cpp server not ready after {ready_timeout:.0f} s:\n{_tail(log.name)}")
             time.sleep(0.25)
-        yield url
+        yield url, proc
     finally:
         if proc.poll() is None:
             proc.terminate()
@@ -307,7 +314,7 @@ def llama_cpp_server(*extra_args: str, ready_timeout: float = 90.0) -> Iterator[
                 proc.kill()
                 proc.wait(timeout=10)
         log.close()
-        if proc.returncode in (0, -15) or proc.returncode is None:
+        if proc.returncode in (0, -15, -9) or proc.returncode is None:
             os.unlink(log.name)
 
 

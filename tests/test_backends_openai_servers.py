@@ -6,15 +6,19 @@ real llama.cpp servers with the SmolLM2 GGUF and kills one mid-run.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
+import threading
 import time
+from pathlib import Path
 
 import pytest
 from _eval_helpers import items, items_folder, read_judgments
-from _openai_helpers import FakeOpenAIServer, fake_logprob, fake_tokenize, free_port
+from _openai_helpers import FakeOpenAIServer, fake_logprob, fake_tokenize, free_port, llama_cpp_process
 
 import depthkit.backends.openai.http as openai_http
+import depthkit.evaluation as evaluation
 from depthkit.backends.base import ScoreRequest
 from depthkit.backends.openai import OpenAIBackend
 from depthkit.backends.openai.servers import parse_urls, public_url
@@ -31,6 +35,20 @@ def waits(monkeypatch) -> list[float]:
     recorded: list[float] = []
     monkeypatch.setattr(openai_http, "sleep", recorded.append)
     return recorded
+
+
+@pytest.fixture
+def appended(monkeypatch) -> list[tuple[str, str]]:
+    """(item_id, task) of every judgment the eval run appends, in order (before its final rewrite)."""
+    written: list[tuple[str, str]] = []
+
+    class Recording(evaluation.JsonlAppender):
+        def write(self, record):
+            written.append((record["item_id"], record["task"]))
+            super().write(record)
+
+    monkeypatch.setattr(evaluation, "JsonlAppender", Recording)
+    return written
 
 
 def expected_total(r: ScoreRequest) -> float:
@@ -142,7 +160,7 @@ def test_servers_base_url_as_list_comma_separated_or_repeated_option():
     assert public_url("https://user:pw@host:8000/v1?key=s") == "https://host:8000/v1"
 
 
-def test_servers_eval_with_one_replica_failing_writes_each_judgment_once(tmp_path, waits):
+def test_servers_eval_with_one_replica_failing_writes_each_judgment_once(tmp_path, waits, appended):
     folder = items_folder(tmp_path)
     options = {"start_token": START, "batch_prompts": "1", "concurrency": "2"}
     with FakeOpenAIServer() as a, FakeOpenAIServer() as b:
@@ -151,6 +169,8 @@ def test_servers_eval_with_one_replica_failing_writes_each_judgment_once(tmp_pat
                        options=options, batch_size=8, progress=False)
         one = evaluate(folder, f"openai:fake-model@{a.url}", tasks=("minimal-pair",), out=tmp_path / "one",
                        options=options, progress=False)
+    n = len(items())
+    assert len(appended) == 2 * n and len(set(appended[:n])) == n and set(appended[:n]) == set(appended[n:])
     got, want = read_judgments(two), read_judgments(one)
     assert [j["item_id"] for j in got] == [j["item_id"] for j in want] == [i.id for i in items()]
     assert [(j["correct"], j["scores"]) for j in got] == [(j["correct"], j["scores"]) for j in want]
@@ -158,3 +178,43 @@ def test_servers_eval_with_one_replica_failing_writes_each_judgment_once(tmp_pat
     assert [s["url"] for s in servers] == [a.url, b.url]
     assert servers[1]["errors"] >= 1 and servers[1]["taken_out"] >= 1 and servers[1]["requests"] >= 7
     assert servers[0]["errors"] == 0
+
+
+# ---------------------------------------------------------------------------------------
+# two real llama.cpp servers, one killed mid-run
+
+BOS_IS_ENDOFTEXT = ("--kv_overrides", "tokenizer.ggml.bos_token_id=int:0")
+
+
+@pytest.mark.slow
+def test_servers_llama_cpp_replica_killed_mid_run_loses_and_duplicates_nothing(tmp_path, appended):
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python[server] is not installed (bash .ci/setup --tests installs it)")
+    folder = items_folder(tmp_path)
+    options = {"start_token": START, "concurrency": "1", "revive_after": "600"}
+    settings = dict(tasks=("minimal-pair",), options=options, batch_size=6, progress=False)
+    with llama_cpp_process(*BOS_IS_ENDOFTEXT) as (url_a, proc_a), llama_cpp_process(*BOS_IS_ENDOFTEXT) as (url_b, _):
+        one = evaluate(folder, f"openai:@{url_b}", out=tmp_path / "one", **settings)
+        appended.clear()
+        judgments = tmp_path / "two" / "judgments.jsonl"
+
+        def kill_a_after_the_first_chunk() -> None:
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline and not (judgments.exists() and judgments.stat().st_size):
+                time.sleep(0.05)
+            proc_a.kill()
+
+        killer = threading.Thread(target=kill_a_after_the_first_chunk, daemon=True)
+        killer.start()
+        two = evaluate(folder, f"openai:@{url_a},{url_b}", out=tmp_path / "two", **settings)
+        killer.join(timeout=5)
+        assert proc_a.poll() is not None  # a really died during the run
+    n = len(items())
+    assert sorted(appended) == sorted(set(appended)) and len(appended) == n  # each judgment written once
+    got, want = read_judgments(two), read_judgments(one)
+    assert [j["item_id"] for j in got] == [j["item_id"] for j in want] == [i.id for i in items()]
+    assert [j["correct"] for j in got] == [j["correct"] for j in want]  # same verdicts as one server
+    manifest = json.loads(Path(tmp_path / "two" / "manifest.json").read_text())["eval"]
+    a, b = manifest["servers"]
+    assert a["url"] == url_a and a["requests"] >= 2 and a["errors"] >= 1 and a["taken_out"] == 1
+    assert b["errors"] == 0 and b["requests"] > a["requests"] - a["errors"]
