@@ -368,7 +368,17 @@ def _summary(judgments: list[Judgment], tasks: list[Task], cached: CachedBackend
     """Requests sent and cached, then each task's accuracy per depth (test items with a verdict)."""
     logger.info(f"{cached.sent} requests sent to the model, {cached.cached} answered from the cache")
     for task in tasks:
-        cells = "  ".join(f"d{d} {k / n:.2f} ({n})" for d, k, n in accuracy_by_depth(judgments, task.name))
+        suite = [j for j in judgments if j.item_id.split("/")[0] in ("blimp", "syntaxgym")]  # depthkit import
+        if suite:  # imported suites have no depth: one accuracy per paradigm
+            counts: dict[str, list[int]] = {}
+            for j in suite:
+                if j.task == task.name and j.correct is not None:
+                    counts.setdefault(str(j.construction), []).append(int(j.correct))
+            cells = "  ".join(f"{c} {sum(v) / len(v):.3f} ({len(v)})" for c, v in counts.items())
+            if cells:
+                logger.info(f"{task.name} accuracy by paradigm: {cells}")
+        own = [j for j in judgments if j.item_id.split("/")[0] not in ("blimp", "syntaxgym")] if suite else judgments
+        cells = "  ".join(f"d{d} {k / n:.2f} ({n})" for d, k, n in accuracy_by_depth(own, task.name))
         if cells:
             logger.info(f"{task.name} accuracy by depth: {cells}")
 
