@@ -168,6 +168,58 @@ def test_p_answer_is_each_choice_continuing_the_prompt_normalised_over_the_choic
     assert sum(math.exp(v) for v in got.choice_logprobs.values()) == pytest.approx(1.0, rel=1e-9)
 
 
+def judgment_prompts(words):
+    return [Prompt(({"role": "user", "content": f"Is this sentence right?\n\nSentence: The {w} laughs.\n\n"
+                                                "Answer Yes or No."},), ("Yes", "No"), max_tokens=4) for w in words]
+
+
+def test_prompt_prefix_cache_matches_the_uncached_paths(tiny):
+    b = get_backend(f"hf:{tiny}", threads=1, max_batch_tokens=256)
+    words = ("author", "authors", "doctor", "pilot", "senators", "café owner", "boys")
+    prompts = judgment_prompts(words) + [Prompt(({"role": "user", "content": "Which? A: x B: y"},), ("A", "B"), 1)]
+    cached = b.complete(prompts)
+    assert b.decoder.exact == {True: True}
+    computed = b.decoder.prefixes.computed
+    assert computed >= 1 and all(len(p) >= 8 for p in b.decoder.prefixes.known)
+    again = b.complete(prompts[2:5])  # a later call reuses the instructions' keys and values
+    assert b.decoder.prefixes.computed == computed
+    b.config["prefix_cache"] = False
+    uncached = b.complete(prompts)
+    plain = b.decoder.complete_plain(prompts, [b.prompt_ids(p) for p in prompts])
+    for c, u, p in zip(cached, uncached, plain):
+        assert c.text == u.text == p.text and c.choice_logprobs.keys() == u.choice_logprobs.keys()
+        assert all(near(c.choice_logprobs[k], u.choice_logprobs[k], 1e-4) for k in c.choice_logprobs)
+        assert all(near(c.choice_logprobs[k], p.choice_logprobs[k], 1e-4) for k in c.choice_logprobs)
+    assert [a.text for a in again] == [c.text for c in cached[2:5]]
+
+
+def test_prompt_prefix_cache_computes_fewer_tokens(tiny):
+    b = get_backend(f"hf:{tiny}", threads=1)
+    prompts = judgment_prompts(("author", "authors", "doctor", "pilot", "senators", "boys") * 4)
+    b.complete(prompts[:2])  # the one-time exactness checks
+    b.forward_tokens = 0
+    b.complete(prompts)
+    cached = b.forward_tokens
+    b.config["prefix_cache"] = False
+    b.complete(prompts[:2])
+    b.forward_tokens = 0
+    b.complete(prompts)
+    assert cached < b.forward_tokens
+
+
+def test_split_by_prefix():
+    from depthkit.backends.hf.prefix import split_by_prefix
+
+    instr = list(range(100, 110))
+    encoded = [instr + [1, 2], instr + [1, 3], instr + [4], [7, 8, 9], instr[:5] + [0]]
+    groups = dict(split_by_prefix(encoded, known=[]))
+    assert groups[tuple(instr)] == [0, 1, 2] and groups[()] == [3, 4]
+    # a known prefix wins; a prompt no longer than a prefix is never cut to nothing
+    groups = dict(split_by_prefix(encoded + [instr], known=[tuple(instr + [1])]))
+    assert groups[tuple(instr + [1])] == [0, 1] and groups[tuple(instr[:9])] == [2, 5]
+    assert dict(split_by_prefix([instr + [1], instr + [2]], known=[], min_tokens=11)) == {(): [0, 1]}
+
+
 def test_plain_prompt_without_chat_template(tiny):
     b = get_backend(f"hf:{tiny}", threads=1, chat_template="false")
     prompt = Prompt(({"role": "system", "content": "Be brief."}, {"role": "user", "content": "Answer:"}), ("A", "B"))

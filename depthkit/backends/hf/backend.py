@@ -62,6 +62,8 @@ class HFBackend(Backend):
         "threads": Option(int, None, "torch CPU threads (default: measured while scoring, 1 or all CPUs)",
                           affects_output=False),
         "share_prefix": Option(bool, True, "compute the shared prefix of a pair once", affects_output=False),
+        "prefix_cache": Option(bool, True, "prompts: compute the instructions every prompt starts with once and "
+                                           "reuse their keys/values", affects_output=False),
         "max_batch_tokens": Option(int, 1024, "padded tokens per forward pass", affects_output=False),
         "device": Option(str, "cpu", "torch device (cpu, cuda, mps)", affects_output=False),
     }

@@ -1,8 +1,9 @@
 """Greedy answers to prompts, with the log-probability of each choice's first token as the first answer token.
 
-Prompts sharing a prefix (the instructions) are computed as one prefix tree, and each prompt then
-decodes from its own slice of the tree's key/value cache. The first call checks this against plain
-``generate`` on its first prompts; any difference falls back to ``generate`` for good.
+The instructions prompts share are computed once and kept (:mod:`.prefix`, option ``prefix_cache``);
+the rest of the prompts sharing a prefix are computed as prefix trees after it, and each prompt
+then decodes from its own slice of the key/value cache. The first call checks each fast path against
+plain ``generate`` on its first prompts; a path that differs is not used again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 from ..base import Completion, Prompt
 from .forward import TreeForward
-from .packing import PROMPT_TREE_TOKENS, budget_batches, group_by_prefix, pack_rows, row_len
+from .packing import PROMPT_TREE_TOKENS, ROW_TOKENS, budget_batches, group_by_prefix, pack_rows, row_len
+from .prefix import Prefix, PrefixCache, split_by_prefix
 
 DECODE_ROWS = 32  # prompts decoded together after their tree pass
 STOP_TOKENS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|endoftext|>")
@@ -25,24 +27,63 @@ class PromptDecoder:
         self.forward = forward
         self.tok = tokenizer
         self.encode = encode
-        self.tree_ok: bool | None = None  # decided on the first call
+        self.exact: dict[bool, bool] = {}  # fast path (with the prefix cache or not) -> exact here; decided once
+        self.prefixes = PrefixCache(self.compute_prefix)
 
     def complete(self, prompts: list[Prompt], encoded: list[list[int]]) -> list[Completion]:
-        if self.forward.tree_ok and self.tree_ok is None and prompts:
-            k = min(2, len(prompts))
-            try:
-                tree = self.complete_tree(prompts[:k], encoded[:k])
-                plain = self.complete_plain(prompts[:k], encoded[:k])
-                tol = self.forward.tolerance
-                self.tree_ok = all(
-                    a.text == b.text and (a.choice_logprobs or {}).keys() == (b.choice_logprobs or {}).keys()
-                    and all(abs(a.choice_logprobs[c] - b.choice_logprobs[c]) <= tol for c in a.choice_logprobs or {})
-                    for a, b in zip(tree, plain))
-            except Exception:  # a model or cache layout the tree path does not handle
-                self.tree_ok = False
-        if self.forward.tree_ok and self.tree_ok:
-            return self.complete_tree(prompts, encoded)
+        """Answers by the fastest path shown exact on this model: prefix cache, else prefix tree, else ``generate``."""
+        if not prompts:
+            return []
+        cached = bool(self.forward.config.get("prefix_cache", True))
+        if self.forward.tree_ok:
+            for mode in ((True, False) if cached else (False,)):
+                if mode not in self.exact:
+                    self.exact[mode] = self.check(prompts, encoded, mode)
+                if self.exact[mode]:
+                    return self.complete_fast(prompts, encoded, mode)
         return self.complete_plain(prompts, encoded)
+
+    @property
+    def tree_ok(self) -> bool | None:
+        """Whether the tree path (without the prefix cache) was shown exact (None: not checked yet)."""
+        return self.exact.get(False, self.exact.get(True))
+
+    def check(self, prompts: list[Prompt], encoded: list[list[int]], cached: bool) -> bool:
+        """The fast path gives plain ``generate``'s texts and choice log-probabilities on the first prompts."""
+        k = min(2, len(prompts))
+        try:
+            fast = self.complete_fast(prompts[:k], encoded[:k], cached)
+            plain = self.complete_plain(prompts[:k], encoded[:k])
+        except Exception:  # a model or cache layout the fast paths do not handle
+            self.prefixes.clear()
+            return False
+        tol = self.forward.tolerance
+        return all(a.text == b.text and (a.choice_logprobs or {}).keys() == (b.choice_logprobs or {}).keys()
+                   and all(abs(a.choice_logprobs[c] - b.choice_logprobs[c]) <= tol for c in a.choice_logprobs or {})
+                   for a, b in zip(fast, plain))
+
+    def complete_fast(self, prompts: list[Prompt], encoded: list[list[int]], cached: bool) -> list[Completion]:
+        """Prefix trees; with ``cached``, the prefix each group of prompts shares comes from the prefix cache."""
+        if not cached:
+            return self.complete_tree(prompts, encoded)
+        out: list[Completion | None] = [None] * len(prompts)
+        for tokens, group in split_by_prefix(encoded, self.prefixes.known):
+            prefix = self.prefixes.get(tokens) if tokens else None
+            for i, answer in zip(group, self.complete_tree([prompts[i] for i in group], [encoded[i] for i in group],
+                                                           prefix)):
+                out[i] = answer
+        return [c for c in out if c is not None]
+
+    def compute_prefix(self, tokens: tuple[int, ...]) -> list[tuple[Any, Any]]:
+        """Keys and values of a prefix (batch 1, the model's own causal mask)."""
+        import torch
+
+        fwd = self.forward
+        ids = torch.tensor([list(tokens)], device=fwd.config["device"])
+        with torch.inference_mode(), fwd.timed(len(tokens)):
+            out = fwd.model.base_model(input_ids=ids, use_cache=True)
+        fwd.forward_tokens += len(tokens)
+        return [(k.clone(), v.clone()) for k, v in cache_layers(out.past_key_values)]
 
     def choice_tokens(self, choice: str) -> list[int]:
         """The token ids of an answer choice exactly as written (P(answer): depthkit.backends.answers)."""
@@ -70,24 +111,36 @@ class PromptDecoder:
                          for c in prompt.choices}
         return Completion(text, choice_lp)
 
-    def complete_tree(self, prompts: list[Prompt], encoded: list[list[int]]) -> list[Completion]:
+    def complete_tree(self, prompts: list[Prompt], encoded: list[list[int]],
+                      prefix: Prefix | None = None) -> list[Completion]:
+        """Prompts as prefix trees packed in rows; after a cached ``prefix`` (which every prompt starts with),
+        only the rest of each prompt is computed, attending to the prefix's keys and values."""
         import torch
 
         fwd = self.forward
         stops = self.stop_ids()
         out: list[Completion | None] = [None] * len(prompts)
-        trees = group_by_prefix(encoded, max_tokens=PROMPT_TREE_TOKENS)
-        for batch in fwd.row_batches(pack_rows(trees, PROMPT_TREE_TOKENS)):
+        n = len(prefix.tokens) if prefix else 0
+        before = list(range(n))  # the prefix's positions in each row's cache
+        width = ROW_TOKENS if prefix else PROMPT_TREE_TOKENS  # no long instructions inside the trees: small rows
+        trees = group_by_prefix([e[n:] for e in encoded], max_tokens=width)
+        for batch in fwd.row_batches(pack_rows(trees, width)):
             ids, pos, mask, offsets = fwd.layout(batch)
-            width = ids.shape[1]
+            cols = ids.shape[1]
+            extra: dict[str, Any] = {}
+            if prefix:  # every node also sees the whole prefix
+                pos = pos + n
+                mask = torch.cat([mask.new_zeros((*mask.shape[:-1], n)), mask], dim=-1)
+                extra["past_key_values"] = prefix.past(len(batch))
             members = [(index, r, [offset + k for k in path]) for r, row in enumerate(batch)
                        for tree, offset in zip(row, offsets[r]) for index, path in tree.paths.items()]
-            leaves = torch.tensor([r * width + path[-1] for _, r, path in members])
+            leaves = torch.tensor([r * cols + path[-1] for _, r, path in members])
             with torch.inference_mode(), fwd.timed(ids.size):
-                first, cache = fwd.logsoftmax_at(fwd.inputs(ids, pos, mask), leaves, use_cache=True)
+                first, cache = fwd.logsoftmax_at(fwd.inputs(ids, pos, mask), leaves, use_cache=True, **extra)
             first = first.float().cpu()
             fwd.forward_tokens += sum(row_len(r) for r in batch)
             layers = cache_layers(cache)
+            members = [(index, r, before + [n + k for k in path]) for index, r, path in members]
             max_new = max(prompts[i].max_tokens for i, _, _ in members)
             for start in range(0, len(members), DECODE_ROWS):
                 group = members[start:start + DECODE_ROWS]
