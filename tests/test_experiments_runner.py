@@ -3,6 +3,7 @@ models that cannot run are skipped with a note."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,45 @@ def test_experiments_runner_writes_one_report_over_every_model(tmp_path):
     assert {Path(r).name for r in section.runs} == {Path(c.folder).name for c in result.plan.cells}
     again = run_experiment(exp, tmp_path / "out", report_dir=tmp_path / "report")
     assert again.ran == [] and "report" in again.skipped
+
+
+def test_experiments_runner_spreads_a_model_over_its_servers(tmp_path):
+    from _openai_helpers import FakeOpenAIServer
+
+    def model(*urls: str) -> list[dict]:
+        return [{"spec": "openai:fake-model", "servers": list(urls),
+                 "options": {"start_token": "<|endoftext|>", "batch_prompts": 1, "concurrency": 2}}]
+
+    with FakeOpenAIServer() as a, FakeOpenAIServer() as b:
+        two = run_experiment(load_experiment(write_experiment(tmp_path, models=model(a.url, b.url), verify=False,
+                                                              tasks=["minimal-pair"])), tmp_path / "two")
+        one = run_experiment(load_experiment(write_experiment(tmp_path, models=model(a.url), verify=False,
+                                                              tasks=["minimal-pair"])), tmp_path / "one")
+        again = run_experiment(load_experiment(write_experiment(tmp_path, models=model(b.url, a.url), verify=False,
+                                                                tasks=["minimal-pair"])), tmp_path / "one")
+    cell = two.plan.cells[0]
+    assert one.plan.cells[0].folder == cell.folder and again.ran == []  # replicas: same key, nothing to redo
+    servers = json.loads((tmp_path / "two" / cell.folder / "manifest.json").read_text())["eval"]["servers"]
+    assert [s["url"] for s in servers] == [a.url, b.url] and all(s["requests"] > 0 for s in servers)
+    assert judgment_lines(tmp_path / "two" / cell.folder / "judgments.jsonl") == \
+        judgment_lines(tmp_path / "one" / cell.folder / "judgments.jsonl")
+
+
+@pytest.mark.slow  # generates the six shipped grammars at the demo's size
+def test_experiments_runner_demo_yaml_reproduces_the_demo_items_and_judgments(tmp_path):
+    from depthkit.demo import DEFAULT_GRAMMARS, demo_experiment
+
+    exp = demo_experiment(model="fake").model_copy(update={"verify": VerifyEntry(run=False),
+                                                           "report": ReportEntry(run=False)})
+    assert [g.grammar for g in exp.grammars] == list(DEFAULT_GRAMMARS)
+    run_experiment(exp, tmp_path / "demo")
+    plan = make_plan(exp)
+    options = Options(depths=parse_depths("0-4"), per_depth=12, seed=1, controls=True)  # what the demo ran
+    key = lambda j: (j["item_id"], j["task"])  # noqa: E731
+    for step, cell in zip(plan.generates, plan.cells):
+        items = run_generation(load_grammar(step.grammar), options).items
+        folder = tmp_path / "demo" / step.folder
+        assert (folder / "items.jsonl").read_text() == "".join(dumps(i.to_dict()) + "\n" for i in items)
+        expected = [j.to_dict() for j in evaluate(items, "fake", ("minimal-pair", "judgment"), progress=False)]
+        got = judgment_lines(tmp_path / "demo" / cell.folder / "judgments.jsonl")
+        assert sorted(got, key=key) == sorted(expected, key=key), step.name
