@@ -55,6 +55,19 @@ def integer_depths(ax, depths: Iterable[int]) -> None:
         ax.set_xlim(depths[0] - 0.3, depths[-1] + 0.3)
 
 
+def depth_panel(ax, depths: Iterable[int], xlabel: str, ylabel: str, title: str) -> None:
+    """Finish a panel whose x axis is depth and whose y axis is a share (0 to 1)."""
+    ax.set_ylim(-0.02, 1.02)
+    integer_depths(ax, depths)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+
+
+def chance_line(ax, level: float, label: str = "chance") -> None:
+    ax.axhline(level, color="0.35", linestyle=":", linewidth=1.5, label=label)
+
+
 def legend_outside(fig, axes) -> None:
     """One legend for the figure, right of the plots; duplicate per-axes legends removed."""
     handles, labels, seen = [], [], set()
@@ -87,4 +100,4 @@ def palette_for(values: Iterable[str]) -> dict[str, Any]:
     return {v: colours[i % len(colours)] for i, v in enumerate(values)}
 
 
-__all__ = ["FIGURE_DPI", "Figure", "grid", "integer_depths", "legend_outside", "palette_for", "save", "wrap"]
+__all__ = ["FIGURE_DPI", "Figure", "chance_line", "depth_panel", "grid", "integer_depths", "legend_outside", "palette_for", "save", "wrap"]

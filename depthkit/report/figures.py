@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..analysis import Analysis
 from ..tasks.info import chance_level, task_info, task_order
-from .canvas import Figure, grid, integer_depths, legend_outside, palette_for, save, wrap
+from .canvas import Figure, chance_line, depth_panel, grid, legend_outside, palette_for, save, wrap
 from .display import CHECK_NAMES
 
 
@@ -96,15 +96,12 @@ def _accuracy_figure(analysis: Analysis, folder: Path) -> Figure | None:
         chance = _chance(analysis, task)
         if construction is not None and not data.empty and data["chance"].nunique() == 1:
             chance = float(data["chance"].iloc[0])  # this construction's own (items with or without a bad twin)
-        ax.axhline(chance, color="0.35", linestyle=":", linewidth=1.5, label=f"chance ({chance:g})")
+        chance_line(ax, chance, f"chance ({chance:g})")
         ax.axhline(analysis.threshold, color="#b2182b", linestyle="--", linewidth=1, alpha=0.7,
                    label=f"threshold ({analysis.threshold:g})")
         _reference_markers(ax, analysis, task, [construction] if construction is not None else None)
-        ax.set_ylim(-0.02, 1.02)
-        integer_depths(ax, data["depth"])
-        ax.set_xlabel("embedding depth")
-        ax.set_ylabel("accuracy (test items)")
-        ax.set_title(f"task: {task}" if construction is None else wrap(f"{task} — {construction}", 44))
+        depth_panel(ax, data["depth"], "embedding depth", "accuracy (test items)",
+                    f"task: {task}" if construction is None else wrap(f"{task} — {construction}", 44))
     fig.suptitle("Accuracy vs embedding depth (shaded: Wilson 95% interval)", y=1.02, fontsize=13)
     legend_outside(fig, axes)
     caption = ("Each line is one model (colour) on one construction (line style and marker), by its task's lead "
@@ -140,12 +137,9 @@ def _controls_figure(analysis: Analysis, folder: Path) -> Figure | None:
             series = series.sort_values("depth")
             ax.fill_between(series["depth"], series["ci_low"], series["ci_high"], color=palette[model], alpha=0.1,
                             linewidth=0)
-        ax.axhline(_chance(analysis, task), color="0.35", linestyle=":", linewidth=1.5, label="chance")
-        ax.set_ylim(-0.02, 1.02)
-        integer_depths(ax, data["depth"])
-        ax.set_xlabel("depth of the test item (controls: of the item they match)")
-        ax.set_ylabel("accuracy")
-        ax.set_title(wrap(f"{task} — {construction}", 48))
+        chance_line(ax, _chance(analysis, task))
+        depth_panel(ax, data["depth"], "depth of the test item (controls: of the item they match)", "accuracy",
+                    wrap(f"{task} — {construction}", 48))
     fig.suptitle("Deep items vs their structure-matched controls", y=1.02, fontsize=13)
     legend_outside(fig, axes)
     return save(fig, folder, "controls_vs_depth", "Deep items vs structure-matched controls",
@@ -227,11 +221,8 @@ def _parser_figure(analysis: Analysis, folder: Path) -> Figure | None:
             series = series.sort_values("depth")
             ax.fill_between(series["depth"], series["ci_low"], series["ci_high"], color=palette[parser], alpha=0.12,
                             linewidth=0)
-        ax.set_ylim(-0.02, 1.02)
-        integer_depths(ax, data["depth"])
-        ax.set_xlabel("embedding depth")
-        ax.set_ylabel("agreement with the intended tree")
-        ax.set_title(wrap(shown[0], 44) if split else "Parser agreement vs depth (test items; shaded: Wilson 95%)")
+        depth_panel(ax, data["depth"], "embedding depth", "agreement with the intended tree",
+                    wrap(shown[0], 44) if split else "Parser agreement vs depth (test items; shaded: Wilson 95%)")
     if split:
         fig.suptitle("Parser agreement vs depth (test items; shaded: Wilson 95%)", y=1.02, fontsize=13)
     legend_outside(fig, axes)
@@ -269,12 +260,9 @@ def _condition_figure(analysis: Analysis, folder: Path) -> Figure | None:
         sns.lineplot(data=data, x="x", y="accuracy", hue="attractors", style="controller", markers=True,
                      palette=palette, hue_order=sorted(palette), style_order=sorted(cond["controller"].unique()),
                      errorbar=None, ax=ax, linewidth=2, markersize=7)
-        ax.axhline(_chance(analysis, task), color="0.35", linestyle=":", linewidth=1.5, label="chance")
-        ax.set_ylim(-0.02, 1.02)
-        integer_depths(ax, data["depth"])
-        ax.set_xlabel("embedding depth")
-        ax.set_ylabel("accuracy (test items)")
-        ax.set_title(wrap(f"{model} · {task} — {construction}", 48))
+        chance_line(ax, _chance(analysis, task))
+        depth_panel(ax, data["depth"], "embedding depth", "accuracy (test items)",
+                    wrap(f"{model} · {task} — {construction}", 48))
     fig.suptitle("Accuracy by condition: attractors (colour) and controller value (line style)", y=1.02, fontsize=13)
     legend_outside(fig, axes)
     return save(fig, folder, "accuracy_by_condition", "Accuracy by condition",
