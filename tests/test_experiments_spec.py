@@ -68,6 +68,10 @@ def test_experiments_spec_shipped_files_are_valid(name):
     ("grammars: [object-rc]\nmodels: [fake]\nseed: 1\nseed: 2\n", 4, "seed", ["appears twice"]),
     ("grammars: [object-rc]\nmodels: [fake]\nper_depth: '12'\n", 3, "per_depth", ["integer"]),
     ("- just a list\n", 1, None, ["mapping"]),
+    ("grammars:\n  - object-rc\nmodels:\n  - fake\n  - spec: fake\n    label: b\n    options:\n      seed: 1\n"
+     "      dealy: 2\n", 9, "models.1.options.dealy", ["no option 'dealy'", "did you mean 'delay'"]),
+    ("grammars:\n  - object-rc\n  - grammar: subject-rc\n    options:\n      uniform: 3.5\nmodels: [fake]\n", 4,
+     "grammars.1.options", ["option 'uniform' must be bool"]),
     ("grammars: [object-rc]\nmodels: [fake]\nverify: false\neval: {verified_only: true}\n", None, None,
      ["verified_only needs the items verified"]),
 ])

@@ -36,7 +36,9 @@ from ..schema import Record, validation_error
 from ..yamlfile import KeyLines, load_mapping, read_text
 
 FIX = "see docs/experiments.md for the keys of an experiment file"
-GENERATION_OPTIONS = ("uniform", "min_words", "max_words", "extra_words", "length_mode", "unique")
+GENERATION_OPTIONS: dict[str, tuple[type, ...]] = {  # per-grammar options of depthkit.generation.Options, and types
+    "uniform": (bool,), "min_words": (int, type(None)), "max_words": (int, type(None)), "extra_words": (int,),
+    "length_mode": (str,), "unique": (bool,)}
 PARSERS = ("grammar", "spacy", "benepar")
 
 
@@ -47,7 +49,7 @@ class GrammarEntry(Record):
     FIX: ClassVar[str] = FIX
 
     grammar: str = Field(min_length=1)
-    options: dict[str, Union[bool, int, str, None]] = {}
+    options: dict[str, Any] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -57,11 +59,15 @@ class GrammarEntry(Record):
     @field_validator("options")
     @classmethod
     def _known_options(cls, options: dict[str, Any]) -> dict[str, Any]:
-        for key in options:
+        for key, value in options.items():
             if key not in GENERATION_OPTIONS:
-                close = difflib.get_close_matches(key, GENERATION_OPTIONS, n=1)
+                close = difflib.get_close_matches(key, list(GENERATION_OPTIONS), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise ValueError(f"unknown generation option '{key}'{hint}; known: {', '.join(GENERATION_OPTIONS)}")
+            types = GENERATION_OPTIONS[key]
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+                wanted = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+                raise ValueError(f"generation option '{key}' must be {wanted}, not {value!r}")
         return options
 
 
@@ -203,40 +209,66 @@ def load_experiment(path: str | Path) -> Experiment:
     text = read_text(path, "experiment file", FIX)
     data, key_lines = load_mapping(text, path, what="experiment file", fix=FIX)
     data.setdefault("name", path.stem)
-    return experiment_from_dict(data, path=path, key_lines=key_lines, base=path.parent)
+    return experiment_from_dict(data, path=path, key_lines=key_lines, base=path.parent, field_lines=field_lines(text))
+
+
+def field_lines(text: str) -> dict[str, int]:
+    """The line (1-based) of every key and list entry, by dotted path (``models.1.options.seed``).
+
+    Called on text :func:`depthkit.yamlfile.load_mapping` has accepted (so it parses and is bounded).
+    """
+    import yaml
+
+    lines: dict[str, int] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = f"{prefix}{key.value}"
+                lines[name] = key.start_mark.line + 1
+                walk(value, name + ".")
+        elif isinstance(node, yaml.SequenceNode):
+            for index, value in enumerate(node.value):
+                lines[f"{prefix}{index}"] = value.start_mark.line + 1
+                walk(value, f"{prefix}{index}.")
+
+    walk(yaml.compose(text, Loader=yaml.SafeLoader), "")
+    return lines
 
 
 def experiment_from_dict(data: dict[str, Any], *, path: Any = None, key_lines: KeyLines | None = None,
-                         base: Path | None = None) -> Experiment:
+                         base: Path | None = None, field_lines: dict[str, int] | None = None) -> Experiment:
     """Validate a mapping as an :class:`Experiment` and check its names (grammars, tasks, backends, options).
 
     Relative grammar paths are resolved against ``base`` (the experiment file's folder).
     """
-    key_lines = key_lines or {}
+    lines = {k: v[0] for k, v in (key_lines or {}).items()} | (field_lines or {})
     for key in data:  # a misspelt key first: it is why a required one seems missing
         if key not in Experiment.model_fields:
             close = difflib.get_close_matches(str(key), list(Experiment.model_fields), n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise InputError(f"the experiment has an unknown key '{key}'", path=path,
-                             line=key_lines.get(str(key), (None,))[0], field=str(key),
+                             line=lines.get(str(key)), field=str(key),
                              fix=f"{hint}keys: {', '.join(Experiment.model_fields)}")
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:
         error = validation_error(Experiment, exc, path=path)
-        raise _located(error, key_lines) from None
+        raise _located(error, lines) from None
     try:
         return check_names(experiment, base)
     except InputError as error:
         error.path = error.path or path
-        raise _located(error, key_lines) from None
+        raise _located(error, lines) from None
 
 
-def _located(error: InputError, key_lines: KeyLines) -> InputError:
-    """The error with the line of its top-level key and 'the experiment' for 'record'."""
-    top = (error.field or "").split(".")[0]
-    if top in key_lines and error.line is None:
-        error.line = key_lines[top][0]
+def _located(error: InputError, lines: dict[str, int]) -> InputError:
+    """The error with the line of the deepest key of its field the file has, and 'the experiment' for 'record'."""
+    parts = (error.field or "").split(".")
+    for end in range(len(parts), 0, -1):
+        if ".".join(parts[:end]) in lines and error.line is None:
+            error.line = lines[".".join(parts[:end])]
+            break
     if error.message.startswith("record"):
         error.message = "the experiment" + error.message[len("record"):]
     return error
