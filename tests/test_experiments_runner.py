@@ -138,3 +138,18 @@ def test_experiments_runner_demo_yaml_reproduces_the_demo_items_and_judgments(tm
         expected = [j.to_dict() for j in evaluate(items, "fake", ("minimal-pair", "judgment"), progress=False)]
         got = judgment_lines(tmp_path / "demo" / cell.folder / "judgments.jsonl")
         assert sorted(got, key=key) == sorted(expected, key=key), step.name
+
+
+def test_experiments_runner_a_failing_model_leaves_the_others_done_and_says_so(tmp_path):
+    from _openai_helpers import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    models = ["fake", {"spec": "openai:m", "servers": [dead], "options": {"max_retries": 0, "start_token": "<s>"}}]
+    exp = load_experiment(write_experiment(tmp_path, models=models, verify=False, tasks=["minimal-pair"]))
+    with pytest.raises(BackendError) as caught:
+        run_experiment(exp, tmp_path / "out")
+    assert "1 step(s) failed" in str(caught.value) and "tiny-rc x openai-m" in str(caught.value)
+    assert "run the same command again" in caught.value.fix
+    status = step_status(make_plan(exp), tmp_path / "out")
+    fake, server = make_plan(exp).cells
+    assert status[f"eval:{fake.key}"] and not status[f"eval:{server.key}"]
