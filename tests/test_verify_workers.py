@@ -52,3 +52,18 @@ def test_workers_count_is_checked():
     assert resolve_workers(3) == 3 and resolve_workers(0) >= 1
     with pytest.raises(UsageError):
         resolve_workers(-1)
+
+
+def test_workers_imported_suite_items_without_a_tree_are_not_applicable(tmp_path):
+    from pathlib import Path
+
+    from depthkit.suites import import_syntaxgym
+
+    suites = Path(__file__).parent / "data" / "suites"
+    one, two = tmp_path / "one", tmp_path / "two"
+    import_syntaxgym([suites / "syntaxgym" / "number_orc.json"], one)
+    shutil.copytree(one, two)
+    verify_folder(one, workers=1, **FAST)
+    verify_folder(two, workers=2, **FAST)
+    assert (two / "verification.jsonl").read_bytes() == (one / "verification.jsonl").read_bytes()
+    assert {r["grammar"]["status"] for r in read_records(two)} == {"not_run"}
