@@ -1,6 +1,7 @@
 """The ``openai`` backend: any OpenAI-compatible server (vLLM, llama.cpp, Ollama, OpenAI).
 
 Modules: :mod:`.backend` (the backend class), :mod:`.http` (requests, retries, concurrency),
+:mod:`.servers` (several base URLs: load spreading, per-server concurrency, failover, counts),
 :mod:`.echo` (which echoed tokens are the continuation's), :mod:`.answers` (choice log-probabilities).
 
 * :meth:`OpenAIBackend.score` sends ``START + context + continuation`` to ``/v1/completions``
