@@ -4,6 +4,7 @@ MODELS.md reference scores, batch-independence of scores, and a tiny prompted ru
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -106,9 +107,11 @@ def test_tiny_prompted_run(smollm, tmp_path):
     records = read_judgments(path)
     assert {r["task"] for r in records} == {"judgment", "forced-choice"}
     for r in records:
-        assert r["verdict_by"] == "logprobs"
+        assert r["verdict_by"] == {"judgment": "relative", "forced-choice": "both-orders"}[r["task"]]
+        assert isinstance(r["scores"]["absolute_correct"], bool)
         logprobs = r["scores"].get("logprobs") or r["scores"]["good_logprobs"]
         assert all(-30 < v <= 0 for v in logprobs.values())
+        assert sum(math.exp(v) for v in logprobs.values()) == pytest.approx(1.0, rel=1e-9)  # P(answer)
 
 
 def test_export_reads_back_with_the_same_ids_and_logprobs(smollm, tmp_path):
