@@ -1,6 +1,6 @@
 """Prompted tasks vs minimal pairs: items/s on the same items with the embedded SmolLM2, prefix KV cache on and off.
 
-    .venv/bin/python bench/bench_prompted.py [--items 60] [--grammar object-rc] [--threads 1] [--rounds 2]
+    .venv/bin/python bench/bench_prompted.py [--items 40] [--grammar object-rc] [--threads 1] [--rounds 1]
 
 Generates items from a shipped grammar (depths 0-4), then, with one embedded backend (fp32,
 fixed thread count), answers them as ``depthkit eval`` does (one backend call per
@@ -57,11 +57,11 @@ def answer(backend, task, items, batch: int) -> tuple[list, float, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--items", type=int, default=60, help="items (pairs) to answer")
+    parser.add_argument("--items", type=int, default=40, help="items (pairs) to answer")
     parser.add_argument("--grammar", default="object-rc", help="shipped grammar to generate them from")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (fixed: comparable rounds)")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
+    parser.add_argument("--rounds", type=int, default=1, help="alternating rounds")
     args = parser.parse_args()
 
     warnings.filterwarnings("ignore")

@@ -16,7 +16,7 @@ from .forward import TreeForward
 from .packing import PROMPT_TREE_TOKENS, ROW_TOKENS, budget_batches, group_by_prefix, pack_rows, row_len
 from .prefix import Prefix, PrefixCache, split_by_prefix
 
-DECODE_ROWS = 32  # prompts decoded together after their tree pass
+DECODE_ROWS = 64  # answers decoded together (each step reads every weight: more rows per step is cheaper)
 STOP_TOKENS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|endoftext|>")
 
 
@@ -114,12 +114,15 @@ class PromptDecoder:
     def complete_tree(self, prompts: list[Prompt], encoded: list[list[int]],
                       prefix: Prefix | None = None) -> list[Completion]:
         """Prompts as prefix trees packed in rows; after a cached ``prefix`` (which every prompt starts with),
-        only the rest of each prompt is computed, attending to the prefix's keys and values."""
+        only the rest of each prompt is computed, attending to the prefix's keys and values. Answers that
+        go on after their first token are decoded together, up to ``DECODE_ROWS`` at a time across
+        batches (a decoding step reads all the weights whatever the number of rows)."""
         import torch
 
         fwd = self.forward
         stops = self.stop_ids()
         out: list[Completion | None] = [None] * len(prompts)
+        pending = _Pending()
         n = len(prefix.tokens) if prefix else 0
         before = list(range(n))  # the prefix's positions in each row's cache
         width = ROW_TOKENS if prefix else PROMPT_TREE_TOKENS  # no long instructions inside the trees: small rows
@@ -139,59 +142,70 @@ class PromptDecoder:
                 first, cache = fwd.logsoftmax_at(fwd.inputs(ids, pos, mask), leaves, use_cache=True, **extra)
             first = first.float().cpu()
             fwd.forward_tokens += sum(row_len(r) for r in batch)
-            layers = cache_layers(cache)
-            members = [(index, r, before + [n + k for k in path]) for index, r, path in members]
-            max_new = max(prompts[i].max_tokens for i, _, _ in members)
-            for start in range(0, len(members), DECODE_ROWS):
-                group = members[start:start + DECODE_ROWS]
-                rows = list(range(start, start + len(group)))
-                tokens = self.greedy(group, first[rows], layers, max_new, stops)
-                for (index, _, _), j, new in zip(group, rows, tokens):
-                    out[index] = self.completion(prompts[index], first[j], new, stops)
+            going = []
+            for j, (index, r, path) in enumerate(members):
+                token = int(first[j].argmax())
+                if token in stops or prompts[index].max_tokens <= 1:
+                    out[index] = self.completion(prompts[index], first[j], [token], stops)
+                else:
+                    going.append((index, r, before + [n + k for k in path], first[j], token))
+            if going:
+                pending.add(going, cache_layers(cache), self.forward.config["device"])
+            if len(pending.entries) >= DECODE_ROWS:
+                self.flush(pending, prompts, out, stops)
+        self.flush(pending, prompts, out, stops)
         return [c for c in out if c is not None]
 
-    def greedy(self, members: list[tuple[int, int, list[int]]], first: Any, layers: list[tuple[Any, Any]],
-               max_new: int, stops: set[int]) -> list[list[int]]:
-        """Greedy decoding after the tree pass: each prompt's own keys/values, left-padded."""
+    def flush(self, pending: "_Pending", prompts: list[Prompt], out: list[Completion | None], stops: set[int]) -> None:
+        """Decode every pending answer together and fill in their completions."""
+        if not pending.entries:
+            return
+        max_new = max(prompts[index].max_tokens for index, _, _ in pending.entries)
+        kv, lengths = pending.take()
+        tokens = self.greedy(kv, lengths, [[token] for _, _, token in pending.entries], max_new, stops)
+        for (index, first, _), new in zip(pending.entries, tokens):
+            out[index] = self.completion(prompts[index], first, new, stops)
+        pending.entries.clear()
+
+    def greedy(self, kv: list[tuple[Any, Any]], lengths: list[int], tokens: list[list[int]], max_new: int,
+               stops: set[int]) -> list[list[int]]:
+        """Greedy decoding from each prompt's own keys/values (left-padded to a common width, per layer),
+        after its first answer token; an answer that reaches a stop token leaves the batch."""
         import torch
         from transformers import DynamicCache
 
         fwd = self.forward
-        tokens = [[int(first[j].argmax())] for j in range(len(members))]
-        done = [t[0] in stops for t in tokens]
-        if max_new <= 1 or all(done):
-            return tokens
         device = fwd.config["device"]
-        lengths = [len(path) for _, _, path in members]
-        width = max(lengths)
-        cache = DynamicCache()
-        for layer, (keys, values) in enumerate(layers):
-            k = keys.new_zeros((len(members), keys.shape[1], width, keys.shape[3]))
-            v = values.new_zeros((len(members), values.shape[1], width, values.shape[3]))
-            for j, (_, r, path) in enumerate(members):
-                idx = torch.tensor(path, device=keys.device)
-                k[j, :, width - len(path):] = keys[r][:, idx]
-                v[j, :, width - len(path):] = values[r][:, idx]
-            cache.update(k, v, layer)
-        attn = torch.zeros((len(members), width), dtype=torch.long)
-        for j, n in enumerate(lengths):
-            attn[j, width - n:] = 1
+        width = kv[0][0].shape[2]
+        attn = torch.zeros((len(lengths), width), dtype=torch.long)
+        for a, n in enumerate(lengths):
+            attn[a, width - n:] = 1
         position = torch.tensor(lengths)[:, None]
+        active = list(range(len(lengths)))
         for _ in range(max_new - 1):
-            attn = torch.cat([attn, torch.ones((len(members), 1), dtype=torch.long)], dim=1)
-            step = torch.tensor([t[-1] for t in tokens])[:, None]
+            cache = DynamicCache()
+            for layer, (k, v) in enumerate(kv):
+                cache.update(k, v, layer)
+            attn = torch.cat([attn, torch.ones((len(active), 1), dtype=torch.long)], dim=1)
+            step = torch.tensor([tokens[j][-1] for j in active])[:, None]
             with torch.inference_mode():
-                logits = fwd.model(input_ids=step.to(device), past_key_values=cache, attention_mask=attn.to(device),
-                                   position_ids=position.to(device), use_cache=True).logits[:, -1]
-            fwd.forward_tokens += len(members)
-            position = position + 1
-            best = logits.argmax(dim=-1).tolist()
-            for j, t in enumerate(best):
-                if not done[j]:
-                    tokens[j].append(int(t))
-                    done[j] = t in stops
-            if all(done):
+                out = fwd.model(input_ids=step.to(device), past_key_values=cache, attention_mask=attn.to(device),
+                                position_ids=position.to(device), use_cache=True)
+            fwd.forward_tokens += len(active)
+            keep = []
+            for a, (j, t) in enumerate(zip(active, out.logits[:, -1].argmax(dim=-1).tolist())):
+                tokens[j].append(int(t))
+                if t not in stops:
+                    keep.append(a)
+            if not keep:
                 break
+            kv = cache_layers(out.past_key_values)
+            if len(keep) < len(active):  # finished answers leave the batch
+                sel = torch.tensor(keep)
+                kv = [(k[sel.to(k.device)], v[sel.to(v.device)]) for k, v in kv]
+                attn, position = attn[sel], position[sel]
+                active = [active[a] for a in keep]
+            position = position + 1
         return tokens
 
     def complete_plain(self, prompts: Sequence[Prompt], encoded: list[list[int]]) -> list[Completion]:
@@ -223,6 +237,45 @@ class PromptDecoder:
             for row, i in enumerate(chunk):
                 out[i] = self.completion(prompts[i], first[row], gen.sequences[row, width:].tolist(), stops)
         return [c for c in out if c is not None]
+
+
+class _Pending:
+    """Answers waiting to be decoded: (prompt index, first-token log-softmax, first token) and, per layer,
+    their keys/values gathered from the tree pass (left-padded chunks, one per forward batch)."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[int, Any, int]] = []
+        self.chunks: list[tuple[list[tuple[Any, Any]], list[int]]] = []
+
+    def add(self, going: list[tuple[int, int, list[int], Any, int]], layers: list[tuple[Any, Any]], device: str) -> None:
+        import torch
+
+        lengths = [len(path) for _, _, path, _, _ in going]
+        width = max(lengths)
+        rows = torch.tensor([r for _, r, _, _, _ in going], device=device)
+        where = torch.zeros((len(going), width), dtype=torch.long)
+        for a, (_, _, path, _, _) in enumerate(going):
+            where[a, width - len(path):] = torch.tensor(path)  # padding gathers position 0: masked out
+        where = where.to(device)
+        kv = [(k[rows[:, None], :, where].transpose(1, 2), v[rows[:, None], :, where].transpose(1, 2))
+              for k, v in layers]
+        self.chunks.append((kv, lengths))
+        self.entries += [(index, first, token) for index, _, _, first, token in going]
+
+    def take(self) -> tuple[list[tuple[Any, Any]], list[int]]:
+        """Keys/values per layer of every pending answer, left-padded to one width, and their lengths."""
+        import torch
+        import torch.nn.functional as F
+
+        width = max(max(lengths) for _, lengths in self.chunks)
+        layers = []
+        for layer in range(len(self.chunks[0][0])):
+            ks = [F.pad(kv[layer][0], (0, 0, width - kv[layer][0].shape[2], 0)) for kv, _ in self.chunks]
+            vs = [F.pad(kv[layer][1], (0, 0, width - kv[layer][1].shape[2], 0)) for kv, _ in self.chunks]
+            layers.append((torch.cat(ks), torch.cat(vs)))
+        lengths = [n for _, chunk in self.chunks for n in chunk]
+        self.chunks.clear()
+        return layers, lengths
 
 
 def cache_layers(cache: Any) -> list[tuple[Any, Any]]:
