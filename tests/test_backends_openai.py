@@ -409,3 +409,42 @@ def test_llama_cpp_chat_completion_with_choices(llama_url):
     assert sum(math.exp(v) for v in out.choice_logprobs.values()) <= 1.0 + 1e-6
     best = max(out.choice_logprobs, key=out.choice_logprobs.get)
     assert out.text.strip().lower().startswith(best.lower())  # greedy text agrees with the top choice
+
+
+# P(answer) from llama.cpp (Q4_1 weights, 8-bit activations, its own chat template rendering) against the
+# embedded model in fp32 on the same six judgment prompts: measured (2026-12-02) 0.02 to 0.23 nats apart in
+# the log-odds of Yes vs No (the quantization, as for the scores above); before the shared definition the
+# server side also added variants ("yes", " Yes") from the top list. Twice the largest gap seen:
+P_ANSWER_LOGODDS_TOL = 0.5
+
+
+@pytest.mark.slow
+def test_llama_cpp_p_answer_matches_the_local_backend(llama_url):
+    from depthkit.backends import get_backend as backend_for
+    from depthkit.tasks import make_task
+
+    task = make_task("judgment")
+    pairs = [("The doctor that the boys know smiles.", "The doctor that the boys know smile."),
+             ("The authors laugh.", "The authors laughs."),
+             ("The keys to the cabinet are on the table.", "The keys to the cabinet is on the table.")]
+    prompts = [task.prompt.build(sentence=s) for pair in pairs for s in pair]
+    server = OpenAIBackend(None, base_url=llama_url)
+    local = backend_for(None, threads=1)
+    try:
+        served, mine = server.complete(prompts), local.complete(prompts)
+    finally:
+        server.close()
+        local.close()
+    gaps = []
+    for a, b in zip(served, mine):
+        for out in (a, b):
+            assert set(out.choice_logprobs) == {"Yes", "No"}
+            assert sum(math.exp(v) for v in out.choice_logprobs.values()) == pytest.approx(1.0, rel=1e-9)
+        odds = [out.choice_logprobs["Yes"] - out.choice_logprobs["No"] for out in (a, b)]
+        gaps.append(abs(odds[0] - odds[1]))
+    print("P(answer) log-odds gaps, llama.cpp vs local:", [round(g, 3) for g in gaps])
+    assert max(gaps) <= P_ANSWER_LOGODDS_TOL
+    for k in range(len(pairs)):  # the relative verdict agrees wherever the local margin exceeds the tolerance
+        margin = mine[2 * k].choice_logprobs["Yes"] - mine[2 * k + 1].choice_logprobs["Yes"]
+        if abs(margin) > 2 * P_ANSWER_LOGODDS_TOL:
+            assert (served[2 * k].choice_logprobs["Yes"] > served[2 * k + 1].choice_logprobs["Yes"]) == (margin > 0)
