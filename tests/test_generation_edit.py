@@ -56,8 +56,9 @@ def test_edit_refuses_a_value_the_rules_fix():
 def test_edit_use_words_only_where_the_requirement_allows():
     g, c, node = frame("object-rc", 0)
     verb, start, _ = marked_spans(node, g.pair.target)[0]  # the marked node is the verb itself
-    form = "sleeps" if verb.ground.node.get("NUM") == "sg" else "sleep"
-    wrong = "sleep" if form == "sleeps" else "sleeps"
+    sg, pl = ("sleeps", "sleep") if verb.label == "IVL" else ("laughs", "laugh")  # a word of the verb's own category
+    form = sg if verb.ground.node.get("NUM") == "sg" else pl
+    wrong = pl if form == sg else sg
     assert use_words(c, node, verb, [form]).words()[start] == form
     assert use_words(c, node, verb, [wrong]) is None
 

@@ -80,7 +80,8 @@ def attractor_nodes(grammar: Grammar, node: Node, pair: PairSpec | None = None) 
 def conditions_for(grammar: Grammar, has_attractors: bool) -> list[Condition]:
     """Every condition of the design for a sentence with (or without) attractor positions."""
     controllers = controller_values(grammar) or (None,)
-    attractors = grammar.design.attractors if has_attractors and controller_values(grammar) else (None,)
+    attractors = (grammar.design.attractors if has_attractors and controller_values(grammar) and grammar.design.attractors
+                  else (None,))  # `attractors: []`: the grammar has no attractor factor
     types = [p.type for p in grammar.pair_types] if len(grammar.pair_types) > 1 else [None]
     return [Condition(c, a, t) for t in types for c in controllers for a in attractors]
 

@@ -3,7 +3,8 @@
 A control has the item's condition (the same controller value, so the same target form and flip
 direction; attractors matching or not as in the item), the item's target words and controller words
 where its requirement allows them, and then, among depth-0 derivations of about the item's length,
-the closest subject-verb distance, then attractor count, then word count. It passes the item checks
+first one with the item's target words, then the closest subject-verb distance, then attractor count,
+then word count. It passes the item checks
 (one reading, a real violation, no repeated word) and nests no modifier more than
 :data:`~.validity.MAX_NESTING` deep. ``match`` records what is left different (control minus item).
 Candidates are drawn with an RNG seeded by the item id, so a control does not depend on other items.
@@ -48,7 +49,8 @@ def matched_control(table: DepthTable, item: Item, seed: int, chart: DepthChart 
     pair = grammar.pair_named(condition.pair_type) if condition.pair_type else grammar.pair
     want_sv = item.metrics.get("sv_distance")
     want_attractors = item.metrics.get("attractors", 0)
-    best: tuple[tuple[int, int, int], Item] | None = None
+    want_target = _target_words(grammar, None, item)
+    best: tuple[tuple[int, int, int, int], Item] | None = None
     since_better = 0
     queue = iter(near)
     length, tried, usable = next(queue, None), 0, 0
@@ -71,7 +73,8 @@ def matched_control(table: DepthTable, item: Item, seed: int, chart: DepthChart 
         if want_sv is not None and pair is not None:
             facts = agreement(grammar, node, target_start(grammar, node), pair)
             sv, attractors = (facts.sv_distance, facts.attractors) if facts is not None else (0, 0)
-        score = (abs(sv - (want_sv or 0)), abs(attractors - want_attractors), abs(len(node.words()) - n))
+        score = (int(_target_words(grammar, node) != want_target), abs(sv - (want_sv or 0)),
+                 abs(attractors - want_attractors), abs(len(node.words()) - n))
         if best is not None and score >= best[0]:
             if since_better >= CONTROL_PATIENCE:
                 break
@@ -81,7 +84,7 @@ def matched_control(table: DepthTable, item: Item, seed: int, chart: DepthChart 
         if reading_problem(chart, control.words, control.bad.split(" ") if control.bad else None, 0):
             continue
         best, since_better = (score, control), 0
-        if score == (0, 0, 0):
+        if score == (0, 0, 0, 0):
             break
     if best is None:
         raise UsageError(f"no acceptable depth-0 control found for {item.id} in {CONTROL_CANDIDATES} draws",
@@ -92,6 +95,20 @@ def matched_control(table: DepthTable, item: Item, seed: int, chart: DepthChart 
         match["sv_distance"] = control.metrics.get("sv_distance", 0) - want_sv
         match["attractors"] = control.metrics.get("attractors", 0) - want_attractors
     return control.model_copy(update={"match": match})
+
+
+def _target_words(grammar, node: Node | None, item: Item | None = None) -> tuple[str, ...] | None:
+    """The target words of a candidate (or of ``item``): a control keeps its item's target verb first of all
+    (the target's category may not take it, an intransitive without a place phrase, say)."""
+    if item is not None:
+        if item.regions.target is None:
+            return None
+        s, e = item.regions.target.good
+        return tuple(item.words[s:e])
+    if grammar.pair is None:
+        return None
+    spans = marked_spans(node, grammar.pair.target)
+    return tuple(w for n, _, _ in spans for w in n.words()) if spans else None
 
 
 _USABLE: dict[tuple[int, int, int], bool] = {}

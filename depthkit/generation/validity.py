@@ -63,22 +63,50 @@ def _single_word_categories(compiled: CompiledGrammar) -> frozenset[str]:
     return frozenset(c for c, w in words.items() if len(w) <= 1)
 
 
+_STEMS: dict[int, tuple[CompiledGrammar, dict[tuple[str, int, int], str]]] = {}
+
+
+def _stem(word: str) -> str:
+    """A word without its genitive ending: ``friend's`` and ``friends'`` -> ``friend``/``friends``."""
+    if word.endswith("'s"):
+        return word[:-2]
+    return word[:-1] if word.endswith("'") else word
+
+
+def _lemma_stems(compiled: CompiledGrammar) -> dict[tuple[str, int, int], str]:
+    """For each lexical position (category, alternative, line length): the stem of its first-listed word.
+
+    Twin lines share the position, so ``admires``/``admire`` get one stem; a category of genitives
+    listed in the order of its base category (``NGR`` after ``NR``) gets the base word's stem too.
+    """
+    cached = _STEMS.get(id(compiled))
+    if cached is None or cached[0] is not compiled:
+        stems: dict[tuple[str, int, int], str] = {}
+        for rule in compiled.grammar.rules:
+            if rule.is_lexical and rule.weight > 0:
+                stems.setdefault((rule.lhs.category, rule.alt, rule.n_alts), _stem(" ".join(rule.rhs)))
+        cached = _STEMS[id(compiled)] = (compiled, stems)
+    return cached[1]
+
+
 def repeated_words(compiled: CompiledGrammar, node: Node) -> list[str]:
-    """Content words that occur twice (twin forms count as one word), in order of first repeat."""
+    """Content words that occur twice, in order of first repeat. Twin forms count as one word, and so do
+    a word and its genitive in another category (``friend`` and ``friends'``), by stem."""
     free = free_categories(compiled)
+    stems = _lemma_stems(compiled)
     seen: Counter = Counter()
-    words: Counter = Counter()
     out: list[str] = []
     for leaf in lexical_nodes(node):
         if leaf.label in free:
             continue
         rule = leaf.ground.rule
-        lemma = (rule.lhs.category, rule.alt, rule.n_alts)  # twin lines share category and position
         text = " ".join(leaf.words())
-        seen[lemma] += 1
-        words[text] += 1
-        if (seen[lemma] == 2 or words[text] == 2) and text not in out:
+        lemma = (rule.lhs.category, rule.alt, rule.n_alts)  # twin lines share category and position
+        keys = {lemma, _stem(text), stems.get(lemma, _stem(text))}
+        if any(seen[k] for k in keys) and text not in out:
             out.append(text)
+        for k in keys:
+            seen[k] += 1
     return out
 
 
