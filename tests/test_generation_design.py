@@ -92,13 +92,20 @@ def test_design_ladders_keep_controller_and_target_across_depths(name, seed):
     if g.design.sets != "ladder":
         pytest.skip(f"{name} draws each depth on its own")
     by_set = defaultdict(list)
-    for item in items:
+    for item in items:  # one rung per depth and controller value (depth 0 has no attractor factor)
         if not item.is_control:
-            by_set[(item.set_id, tuple(sorted((item.condition or {}).items())))].append(item)
-    for (set_id, condition), members in by_set.items():
-        controllers = {_span_words(i, i.regions.controller) for i in members if i.regions.controller}
+            by_set[(item.set_id, (item.condition or {}).get("controller"))].append(item)
+    for (set_id, controller), members in by_set.items():
+        members.sort(key=lambda i: i.depth)
+        assert len({i.depth for i in members}) == 5, (set_id, [i.good for i in members])  # a rung at every depth
         targets = {_span_words(i, i.regions.target.good) for i in members if i.regions.target}
-        assert len(controllers) <= 1 and len(targets) <= 1, (set_id, condition, controllers, targets)
+        assert len(targets) == 1, (set_id, controller, targets)
+        for lower, upper in zip(members, members[1:]):
+            a, b = _span_words(lower, lower.regions.controller), _span_words(upper, upper.regions.controller)
+            if _embeds(g, upper, upper.regions.controller):  # the controller itself grows (a coordination)
+                assert _subsequence(_lemmas(g, a), _lemmas(g, b)), (set_id, a, b)  # twins count as one word
+            else:
+                assert a == b, (set_id, a, b)
     assert len({i.set_id for i in items}) < len(items)
 
 
@@ -115,6 +122,35 @@ def test_design_controls_share_their_items_condition_and_direction(name, seed):
         assert control.condition == item.condition
         assert (control.pair.good_value if control.pair else None) == (item.pair.good_value if item.pair else None)
         assert control.match is not None and "n_words" in control.match
+
+
+def _lemmas(g, text: str) -> list[frozenset]:
+    """Each word as its lexical positions (category, alternative, line length): twin forms share them."""
+    where: dict[str, set] = defaultdict(set)
+    for rule in g.rules:
+        if rule.is_lexical:
+            where[" ".join(rule.rhs)].add((rule.lhs.category, rule.alt, rule.n_alts))
+    return [frozenset(where[w]) for w in text.split()]
+
+
+def _subsequence(short: list, long: list) -> bool:
+    rest = iter(long)
+    return all(w in rest for w in short)
+
+
+def _embeds(g, item, span) -> bool:
+    """Whether a node of an embedding category lies inside the ``span`` of ``item``'s words."""
+    from nltk import Tree
+
+    tree = Tree.fromstring(item.tree)
+    for pos in tree.treepositions():
+        node = tree[pos]
+        if isinstance(node, Tree) and node.label() in g.embedding:
+            leaves = [tuple(pos) + tuple(p) for p in node.treepositions("leaves")]
+            first, last = tree.treepositions("leaves").index(leaves[0]), tree.treepositions("leaves").index(leaves[-1])
+            if span[0] <= first and last < span[1]:
+                return True
+    return False
 
 
 def _span_words(item, span) -> str:
