@@ -1,13 +1,18 @@
 """Generator speed: items/s per exact depth, and the speed-up over rejection sampling.
 
 Run:  .venv/bin/python bench/bench_generate.py [--grammar object-rc] [--seconds 2]
+      .venv/bin/python bench/bench_generate.py --part designs [--designs-grammars object-rc,pp-attractors]
 
-Prints, from one run:
+Prints, from one run (``--part depth``, ``designs`` or ``all``):
   1. derivations/s and items/s (with pair, regions and metrics) at depths 1..12, and the cost
      per word relative to depth 1 (should stay roughly flat as depth grows);
   2. at depth 6, exact-depth sampling vs naive rejection sampling from the same weighted
      grammar (top-down PCFG draws, kept when depth == 6 and length <= the same bound): both
-     draw from the grammar's distribution conditioned on depth and length bound.
+     draw from the grammar's distribution conditioned on depth and length bound;
+  3. ms per item of a whole `depthkit generate` (depths 0-5, checks and all) with the ladder and
+     the independent design, with and without controls, on a few shipped grammars, and the frames
+     each rejected (ladders must not cost more than 2x per item). Wall time and CPU time: on a
+     shared machine the CPU time is the steadier figure.
 """
 
 from __future__ import annotations
@@ -74,14 +79,47 @@ class RejectionSampler:
             return None
 
 
+def designs(names: list[str], per_depth: int, seed: int) -> None:
+    """Part 3: ms/item of a whole generation, ladder vs independent, without and with controls."""
+    from depthkit.generation import make_options, run_generation
+
+    print(f"\nwhole generation, depths 0-5, --per-depth {per_depth}, seed {seed} (table build and checks included):")
+    print(f"{'grammar':<24} {'design':<12} {'controls':>8} {'items':>6} {'ms/item':>8} {'cpu ms/item':>11} "
+          f"{'frames kept/drawn':>18}")
+    for name in names:
+        grammar = load_grammar(name)
+        per: dict[tuple[str, bool], float] = {}
+        for controls in (False, True):
+            for design in ("ladder", "independent"):
+                opts = make_options("0-5", per_depth, seed, controls=controls, design=design)
+                w0, c0 = time.perf_counter(), time.process_time()
+                gen = run_generation(grammar, opts)
+                wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+                n = len(gen.items)
+                per[(design, controls)] = cpu / n
+                print(f"{name:<24} {design:<12} {'yes' if controls else 'no':>8} {n:>6} {wall / n * 1e3:>8.1f} "
+                      f"{cpu / n * 1e3:>11.1f} {gen.tally.kept:>8}/{gen.tally.drawn:<9}", flush=True)
+        for controls in (False, True):
+            ratio = per[("ladder", controls)] / per[("independent", controls)]
+            print(f"{'':<24} ladder / independent CPU per item, controls {'yes' if controls else 'no'}: {ratio:.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--grammar", default="object-rc")
     ap.add_argument("--seconds", type=float, default=2.0, help="time per measurement")
     ap.add_argument("--max-depth", type=int, default=12)
     ap.add_argument("--rejection-depth", type=int, default=6)
+    ap.add_argument("--part", choices=("depth", "designs", "all"), default="all")
+    ap.add_argument("--designs-grammars", default="object-rc,pp-attractors,sentential-complements",
+                    help="shipped grammars for part 3 (comma-separated)")
+    ap.add_argument("--per-depth", type=int, default=20, help="items per depth in part 3")
     args = ap.parse_args()
 
+    if args.part != "depth":
+        designs(args.designs_grammars.split(","), args.per_depth, seed=3)
+        if args.part == "designs":
+            return
     grammar = load_grammar(args.grammar)
     compiled = compile_grammar(grammar)
     t0 = time.perf_counter()
