@@ -12,8 +12,16 @@ All are :class:`DepthkitError`, which the CLI prints as one paragraph with exit 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]*):([^/\s@]+)@")
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with the password of every URL replaced: ``http://user:KEY@host`` -> ``http://user:***@host``."""
+    return _USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:***@", text)
 
 
 @dataclass
@@ -39,7 +47,7 @@ class DepthkitError(Exception):
         text = f"{where}{self.message}"
         if self.fix:
             text += f"\n  fix: {self.fix}"
-        return text
+        return redact_secrets(text)
 
 
 @dataclass
@@ -64,4 +72,4 @@ class BackendError(DepthkitError):
     """A model or server cannot be loaded, reached or understood."""
 
 
-__all__ = ["BackendError", "DepthkitError", "InputError", "StaleOutputError", "UsageError"]
+__all__ = ["BackendError", "DepthkitError", "InputError", "StaleOutputError", "UsageError", "redact_secrets"]

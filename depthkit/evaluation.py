@@ -24,7 +24,7 @@ from ._version import __version__
 from .backends import get_backend
 from .backends.base import Backend
 from .backends.cache import CachedBackend, CallCache
-from .errors import DepthkitError, UsageError
+from .errors import DepthkitError, InputError, UsageError
 from .logs import logger
 from .run_folder import (CACHE_FILE, check_resume, default_out, lock_run_folder, read_judgments, save_eval_section,
                          start_over_or_refuse)
@@ -216,7 +216,15 @@ def _judge_into(out: Path, source: ItemSource, items: list[Item], backend: Backe
     """The resumable loop into run folder ``out``: judgments appended as they come, the manifest kept current."""
     judgments_path = out / JUDGMENTS_FILE
     start_over_or_refuse(out, source.sha256, config.force)
-    done = {(j.item_id, j.task) for j in read_judgments(judgments_path)}
+    earlier_judgments = read_judgments(judgments_path)
+    known = {item.id for item in source.items}
+    strangers = [j.item_id for j in earlier_judgments if j.item_id not in known]
+    if strangers:
+        raise InputError(f"{len(strangers)} judgments are of items that are not in the {len(known)} items of "
+                         f"{source.label} (first: {strangers[0]!r})", path=judgments_path, field="item_id",
+                         fix="give another --out, or pass --force to start over (the old judgments are kept as "
+                             f"{JUDGMENTS_FILE}.stale-N)")
+    done = {(j.item_id, j.task) for j in earlier_judgments}
     identity = {t.name: {"backend": backend.fingerprint(), "presentation": config.presentation.to_dict(),
                          "seed": config.seed, **t.identity()} for t in tasks}
     previous = check_resume(out, identity, done)
@@ -233,19 +241,18 @@ def _judge_into(out: Path, source: ItemSource, items: list[Item], backend: Backe
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
     }
     save_eval_section(out, facts)
-    units = _units(items, tasks, done)
-    try:
+    try:  # until the judgments are in their final order, a crash records why the run stopped
+        units = _units(items, tasks, done)
         with CallCache(cache_path) as cache, JsonlAppender(judgments_path) as appender:
             cached = _judge(units, backend, cache, lambda j: appender.write(j.to_dict()), config)
-    except BaseException as exc:  # record why the run stopped; finished judgments stay on disk
+        judgments = final_order(read_judgments(judgments_path), items)
+        write_jsonl(judgments_path, (j.to_dict() for j in judgments))
+    except BaseException as exc:  # finished judgments stay on disk
         facts["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         facts.update(_server_counts(backend))
         facts["error"] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         save_eval_section(out, facts)
         raise
-
-    judgments = final_order(read_judgments(judgments_path), items)
-    write_jsonl(judgments_path, (j.to_dict() for j in judgments))
     facts.update({
         "status": "complete",
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

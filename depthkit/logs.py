@@ -12,6 +12,22 @@ import sys
 logger = logging.getLogger("depthkit")
 
 
+class _RedactSecrets(logging.Filter):
+    """Passwords in URLs (``http://user:KEY@host``) never reach a log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .errors import redact_secrets
+
+        text = record.getMessage()
+        clean = redact_secrets(text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+logger.addFilter(_RedactSecrets())
+
+
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time (pytest and notebooks replace it)."""
 

@@ -20,7 +20,7 @@ from .backends.base import Backend
 from .errors import StaleOutputError, UsageError
 from .logs import logger
 from .schema import SCHEMA_VERSION, EvalSection, Judgment
-from .store import JUDGMENTS_FILE, load_manifest, read_records, save_section
+from .store import JUDGMENTS_FILE, MANIFEST_FILE, load_manifest, read_judgment_records, save_section
 
 SECTION = "eval"
 CACHE_FILE = "cache.sqlite"
@@ -59,7 +59,7 @@ def read_judgments(path: Path) -> list[Judgment]:
     """The judgments in a judgments.jsonl (none when it does not exist; an unfinished last line is skipped)."""
     if not path.exists():
         return []
-    return [j for _, j in read_records(path, Judgment, allow_truncated_tail=True)]
+    return read_judgment_records(path)
 
 
 def save_eval_section(out: Path, facts: dict[str, Any]) -> Path:
@@ -96,6 +96,13 @@ def check_resume(out: Path, identity: dict[str, Any], done: set[tuple[str, str]]
     into this folder but not run now only needs the same backend.
     """
     previous = load_manifest(out).eval
+    if previous is None and done:
+        missing = "is missing" if not (out / MANIFEST_FILE).exists() else "has no eval section"
+        raise StaleOutputError(f"{out / JUDGMENTS_FILE} holds {len(done)} judgments, but the run's {MANIFEST_FILE} "
+                               f"{missing}, so depthkit cannot tell which model and settings made them",
+                               path=out / MANIFEST_FILE,
+                               fix="restore manifest.json, give another --out, or pass --force to start over (the "
+                                   f"old judgments are kept as {JUDGMENTS_FILE}.stale-N)")
     old_identity = previous.identity if previous else {}
     fingerprint = next(iter(identity.values()))["backend"]
     for task in sorted({t for _, t in done}):

@@ -50,8 +50,10 @@ class Record(BaseModel):
     def from_dict(cls, data: Any, *, path: Any = None, line: int | None = None):
         """Validate one JSON object; errors name ``path``, ``line``, the field and the fix."""
         if not isinstance(data, dict):
-            raise InputError(f"expected a JSON object, got {type(data).__name__}", path=path, line=line,
-                             fix=cls.FIX)
+            kind = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false",
+                    type(None): "null"}.get(type(data), type(data).__name__)
+            raise InputError(f"{cls.FILE} must hold a JSON object{' per line' if line else ''}, got {kind}", path=path,
+                             line=line, fix=cls.FIX)
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -81,14 +83,17 @@ def _field_names(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 def validation_error(model: type[Record], exc: ValidationError, *, path: Any = None,
                      line: int | None = None) -> InputError:
     """The first problem of a pydantic error as an :class:`InputError` a person can act on."""
-    err = exc.errors()[0]
+    errors = exc.errors()
+    # a misspelt key shows up as one unknown and one missing field: report the unknown one, with its fix
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"][:-1] == err["loc"][:-1]]
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     field = ".".join(str(p) for p in loc) or None
     where = f"record on line {line}" if line else "record"
     kind = err["type"]
     if kind == "extra_forbidden":
         name = str(loc[-1])
-        close = difflib.get_close_matches(name, _field_names(model, loc), n=1)
+        close = difflib.get_close_matches(name, missing, n=1) or difflib.get_close_matches(name, _field_names(model, loc), n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return InputError(f"{where} has an unknown field '{field}'", path=path, line=line, field=field,
                           fix=f"{hint}{model.FIX}")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from .schema import Item, Manifest, Record, Section
+    from .schema import Item, Judgment, Manifest, Record, Section
 
 R = TypeVar("R", bound="Record")
 
@@ -117,7 +117,13 @@ def read_jsonl_numbered(path: str | Path, *, allow_truncated_tail: bool = False)
         except _DuplicateKey as exc:
             raise InputError(f"line {number} has the key '{exc.key}' twice", path=path, line=number, field=exc.key,
                              fix="each key may appear once per record; delete one of them (or regenerate the file)") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            if is_last and not complete_tail and allow_truncated_tail:
+                return
+            raise InputError(f"line {number} is not UTF-8 text (byte {exc.start} of the line)", path=path, line=number,
+                             fix="the file was edited by another program or is not depthkit's; save it as UTF-8 "
+                                 "(or regenerate it)") from None
+        except json.JSONDecodeError as exc:
             if is_last and not complete_tail and allow_truncated_tail:
                 return
             raise DepthkitError(
@@ -181,6 +187,9 @@ def read_items(folder_or_file: str | Path) -> list[Item]:
                              path=path, line=number, field="id", fix="item ids must be unique; regenerate the items")
         seen[item.id] = number
         items.append(item)
+    if not items:
+        raise InputError("the file holds no items", path=path,
+                         fix="run `depthkit generate` again into this folder (an empty items.jsonl is not a result)")
     lines = {item.id: n for n, item in zip(seen.values(), items)}
     for item in items:
         if item.control_of is not None and item.control_of not in seen:
@@ -188,6 +197,31 @@ def read_items(folder_or_file: str | Path) -> list[Item]:
                              path=path, line=lines[item.id], field="control_of",
                              fix="keep each control with its test item (or regenerate the items)")
     return items
+
+
+def read_judgment_records(path: str | Path) -> list["Judgment"]:
+    """The judgments of a judgments.jsonl (an unfinished last line skipped), each (item, model, task) once.
+
+    The same judgment written twice counts once; two different judgments of one item by one model under
+    one task are an error naming both lines (the file was edited or two runs were mixed by hand).
+    """
+    from .schema import Judgment
+
+    path = Path(path)
+    seen: dict[tuple[str, str, str], tuple[int, Judgment]] = {}
+    out: list[Judgment] = []
+    for number, record in read_records(path, Judgment, allow_truncated_tail=True):
+        key = (record.item_id, record.model, record.task)
+        if key in seen:
+            first, earlier = seen[key]
+            if earlier != record:
+                raise InputError(f"item '{record.item_id}' is judged twice by {record.model} under {record.task}, "
+                                 f"differently (lines {first} and {number})", path=path, line=number, field="item_id",
+                                 fix="delete one of the two lines, or re-run `depthkit eval --force`")
+            continue
+        seen[key] = (number, record)
+        out.append(record)
+    return out
 
 
 def repair_truncated_tail(path: str | Path) -> bool:
@@ -297,8 +331,10 @@ def save_section(folder: str | Path, name: str, section: "Section") -> Path:
 
 def write_manifest(folder: str | Path, manifest: dict[str, Any]) -> Path:
     """Atomically write ``manifest.json`` (pretty, sorted keys, trailing newline)."""
+    from .errors import redact_secrets  # no password of a server address is ever written
+
     return write_text_atomic(Path(folder) / MANIFEST_FILE,
-                             json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+                             redact_secrets(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)) + "\n")
 
 
 

@@ -84,8 +84,9 @@ def read_text(path: Path, what: str, fix: str) -> str:
     """A regular text file's contents, refused when too large, binary or not UTF-8."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"this is not a regular file ({'a folder' if path.is_dir() else 'missing or special'})",
-                         path=path, fix=fix)
+        kind = ("a folder" if path.is_dir() else "not found" if not path.exists()
+                else "a device, pipe or socket: reading it could block or never end")
+        raise InputError(f"this is not a regular file ({kind})", path=path, fix=fix)
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise InputError(f"{what} is {size:,} bytes, more than the {MAX_BYTES:,} allowed", path=path, fix=fix)
@@ -127,6 +128,8 @@ def load_mapping(text: str, path: Path | str, *, what: str, fix: str) -> tuple[d
                          fix=fix) from None
     except RecursionError:
         raise InputError("the YAML nests too deeply", path=path, fix=fix) from None
+    if data is None:
+        raise InputError(f"the {what} is empty (only comments or blank lines)", path=path, line=1, fix=fix)
     if not isinstance(data, dict):
         raise InputError(f"a {what} must be a YAML mapping (key: value lines)", path=path, line=1, fix=fix)
     key_lines: KeyLines = {}

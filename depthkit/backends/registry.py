@@ -103,7 +103,9 @@ def get_backend(spec: str | Backend | None = None, **options: Any) -> Backend:
     name, model = parse_spec(spec)
     cls = backend_class(name)
     if model and "@" in model and "base_url" in cls.options:
-        model, _, url = model.rpartition("@")
+        # the address starts at the first '@' before http(s):// (it may hold user:password@ itself)
+        at = model.find("@http") if "@http" in model else model.rfind("@")
+        model, url = model[:at], model[at + 1:]
         if "base_url" in options and options["base_url"] != url:
             raise UsageError(f"two server addresses given: {url} (in --model) and {options['base_url']} (option)",
                              fix="give the address once")

@@ -42,7 +42,7 @@ def write_generated(out: str | Path, grammar: Grammar, items: Sequence[Item] | G
             by_depth[item.depth] = by_depth.get(item.depth, 0) + 1
     save_section(out, "generate", GenerateSection(
         grammar=grammar.name,
-        grammar_path=grammar.path,
+        grammar_path=str(Path(grammar.path).resolve()),  # absolute: `verify` finds it from any folder
         grammar_sha256=grammar.sha256,
         includes=list(grammar.includes),
         construction=grammar.construction,

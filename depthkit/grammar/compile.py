@@ -81,9 +81,9 @@ def compile_grammar(grammar: Grammar) -> CompiledGrammar:
     domains = feature_domains(grammar)
     root = State(grammar.start)
     rules_for, order = _ground_from(root, grammar, by_cat, domains)
-    _check_reached(grammar, rules_for)
     productive = _productive(rules_for)
-    _check_productive(grammar, root, order, productive, by_cat)
+    _check_productive(grammar, root, order, productive, by_cat)  # first: a rule that never ends strands others
+    _check_reached(grammar, rules_for)
     # Drop dead branches so the sampler and the pair twins only see usable rules.
     for state in order:
         rules_for[state] = [g for g in rules_for[state]

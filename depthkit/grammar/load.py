@@ -18,6 +18,7 @@ from ..errors import InputError
 from ..yamlfile import KeyLines, load_mapping, read_text
 from .checks import check_compiled, check_rules
 from .compile import compile_grammar
+from .generable import check_generable
 from .model import Design, Grammar, PairSpec, format_value
 from .rules import RuleSource, feature_domain, parse_rules
 from .shipped import resolve_grammar_path
@@ -49,9 +50,18 @@ def load_grammar(name_or_path: str | Path) -> Grammar:
     """
     path = resolve_grammar_path(name_or_path)
     data, key_lines, text = read_yaml(path)
-    grammar = _GrammarFile(path, data, key_lines).build(text)
-    check_rules(grammar)
-    check_compiled(compile_grammar(grammar))
+    gfile = _GrammarFile(path, data, key_lines)
+    try:
+        grammar = gfile.build(text)
+        check_rules(grammar)
+        compiled = compile_grammar(grammar)
+        check_compiled(compiled)
+        check_generable(compiled, gfile.fail)
+    except InputError as exc:
+        if exc.path is not None and Path(exc.path).resolve() != path.resolve():  # an included file: name the includer
+            line = key_lines.get("include", (None, None))[0]
+            exc.message += f" (in a file included by {path}{f':{line}' if line else ''})"
+        raise
     return grammar
 
 
@@ -66,6 +76,15 @@ def read_yaml(path: Path) -> tuple[dict, KeyLines, str]:
     return data, key_lines, text
 
 
+def _shown(value: Any) -> str:
+    """A value as an error shows it: short, with its YAML type."""
+    kind = {list: "a list", dict: "a mapping", bool: "true/false", int: "a number", float: "a number",
+            type(None): "nothing"}.get(type(value))
+    text = repr(value) if not isinstance(value, (list, dict)) else ""
+    text = text if len(text) <= 40 else text[:37] + "..."
+    return f"{kind} {text}".strip() if kind else text
+
+
 def _close_hint(word: Any, choices: list[str]) -> str:
     close = difflib.get_close_matches(str(word), choices, n=1)
     return f"did you mean '{close[0]}'? " if close else ""
@@ -77,6 +96,7 @@ class _GrammarFile:
     def __init__(self, path: Path, data: dict, key_lines: KeyLines):
         self.path, self.data, self.key_lines = path, data, key_lines
         self.includes: list[str] = []  # as written, filled by _rule_sources
+        self.rules: list = []  # parsed, filled by build
 
     def fail(self, message: str, key: str | None = None, fix: str | None = None) -> NoReturn:
         line = self.key_lines.get(key, (None, None))[0] if key else None
@@ -87,28 +107,38 @@ class _GrammarFile:
         self._check_keys()
         name = data["name"]
         rules, nltk_lines = parse_rules(self._rule_sources())
+        self.rules = rules
         if not rules:
             self.fail("no rules found", "rules", fix="write rules like `S -> NP VP`, one per line, under `rules: |`")
         categories = {r.lhs.category for r in rules}
         start = data.get("start", "S")
+        if not isinstance(start, str):
+            self.fail(f"'start' must be one category name, got {_shown(start)}", "start", fix="e.g. `start: S`")
         if start not in categories:
             self.fail(f"start symbol '{start}' has no rule", "start",
                       fix=f"add a rule `{start} -> …` or set start: to one of {', '.join(sorted(categories))}")
         embedding = self._embedding(categories)
         clauses = data.get("clauses", None)
-        clauses = set(embedding) | {start} if clauses is None else set(clauses)
+        clauses = set(embedding) | {start} if clauses is None else set(self._categories("clauses", categories))
+        for key in ("description", "construction", "notes"):
+            if key in data and not isinstance(data[key], str):
+                self.fail(f"'{key}' must be text, got {_shown(data[key])}", key,
+                          fix=f"write `{key}: some words` (quote it if it has a colon)")
+        if "version" in data and (isinstance(data["version"], bool) or not isinstance(data["version"], (int, str))):
+            self.fail(f"'version' must be a number or text, got {_shown(data['version'])}", "version", fix="e.g. `version: 2`")
         pairs = self._pairs(rules)
         critical, critical_marker = self._critical()
         controller, attractors = self._agreement(categories)
         may_repeat = self._categories("may_repeat", categories)
         design = self._design(pairs)
         ptb = data.get("ptb_labels", {}) or {}
-        if not isinstance(ptb, dict):
+        if not isinstance(ptb, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in ptb.items()):
             self.fail("'ptb_labels' must map categories to Penn Treebank labels", "ptb_labels",
                       fix="e.g. `ptb_labels: {RC: SBAR}`")
         max_words = data.get("max_words")
         if max_words is not None and (isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1):
-            self.fail("max_words must be a positive integer", "max_words", fix="e.g. `max_words: 40`")
+            self.fail(f"max_words must be a positive integer, got {_shown(max_words)}", "max_words",
+                      fix="e.g. `max_words: 40`")
         return Grammar(
             name=name, path=str(self.path), sha256=hashlib.sha256(text.encode()).hexdigest(),
             description=str(data.get("description", "")).strip(), construction=str(data.get("construction", name)),
@@ -148,7 +178,10 @@ class _GrammarFile:
         if not isinstance(inc, list):
             self.fail("'include' must be a list of file paths", "include", fix="e.g. `include: [shared/lexicon-en.yaml]`")
         for entry in inc:
-            inc_path = (self.path.parent / str(entry)).resolve()
+            if not isinstance(entry, str) or not entry.strip():
+                self.fail(f"'include' lists {_shown(entry)}, which is not a file path", "include",
+                          fix="e.g. `include: [shared/lexicon-en.yaml]`")
+            inc_path = (self.path.parent / entry).resolve()
             if not inc_path.exists():
                 self.fail(f"included file '{entry}' not found (looked at {inc_path})", "include",
                           fix="paths in include are relative to the grammar file")
@@ -159,7 +192,11 @@ class _GrammarFile:
                                  path=inc_path, line=1, fix="move those keys into the grammar that includes it")
             for key in ("rules", "lexicon"):
                 if key in inc_data:
-                    sources.append((str(inc_data[key]), str(inc_path), inc_lines[key][1]))
+                    if not isinstance(inc_data[key], str):
+                        raise InputError(f"'{key}' must be a block of rule text", path=inc_path,
+                                         line=inc_lines[key][0], field=key,
+                                         fix=f"write `{key}: |` and the rules indented below it")
+                    sources.append((inc_data[key], str(inc_path), inc_lines[key][1]))
             self.includes.append(str(entry))
         return sources
 
@@ -170,6 +207,9 @@ class _GrammarFile:
         if not isinstance(embedding, list) or not embedding:
             self.fail("'embedding' must be a non-empty list of categories", "embedding", fix="e.g. `embedding: [RC]`")
         for cat in embedding:
+            if not isinstance(cat, str):
+                self.fail(f"'embedding' lists {_shown(cat)}, which is not a category name", "embedding",
+                          fix="e.g. `embedding: [RC]`")
             if cat not in categories:
                 self.fail(f"embedding category '{cat}' has no rule", "embedding",
                           fix=_close_hint(cat, sorted(categories)) + "list categories that appear on the left of a rule")
@@ -243,18 +283,25 @@ class _GrammarFile:
             if set(critical) != {"marker"} or not isinstance(critical["marker"], str):
                 self.fail("'critical' as a mapping must be `{marker: FEATURE}`", "critical",
                           fix="e.g. `critical: {marker: CRIT}` with `Adv[CRIT=yes]` in the rule after the gap")
+            if not self._feature_used(critical["marker"]):
+                self.fail(f"critical marker {critical['marker']} is on no symbol of the rules", "critical",
+                          fix=f"mark the critical words' node in a rule, e.g. `Adv[{critical['marker']}=yes]`")
             return "marker", critical["marker"]
         if critical not in ("target-to-end", "target"):
             self.fail(f"critical must be one of {', '.join(CRITICAL_CHOICES)}, got {critical!r}", "critical",
                       fix="target-to-end scores the changed word(s) and everything after them (recommended)")
         return critical, None
 
+    def _feature_used(self, feature: str) -> bool:
+        return any(k == feature for r in self.rules for sym in (r.lhs, *r.rhs) if not isinstance(sym, str)
+                   for k, _ in sym.spec)
+
     def _categories(self, key: str, categories: set[str]) -> list[str]:
         value = self.data.get(key, [])
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-            self.fail(f"'{key}' must be a list of categories", key, fix=f"e.g. `{key}: [Det, Comp]`")
+            self.fail(f"'{key}' must be a list of category names, got {_shown(value)}", key, fix=f"e.g. `{key}: [Det, Comp]`")
         for cat in value:
             if cat not in categories:
                 self.fail(f"'{key}' names '{cat}', which has no rule", key,
@@ -304,6 +351,12 @@ class _GrammarFile:
             self.fail("'agreement' must be `{controller: MARKER, attractors: [CATEGORY, ...]}`", "agreement",
                       fix="mark the agreement controller in a rule, e.g. `N[NUM=?n, CTRL=yes]`, and write "
                           "`agreement: {controller: CTRL, attractors: [N]}`")
+        if not isinstance(ag["controller"], str) or not ag["controller"].strip():
+            self.fail(f"'agreement.controller' must be a feature name, got {_shown(ag['controller'])}", "agreement",
+                      fix="e.g. `agreement: {controller: CTRL}` with `N[NUM=?n, CTRL=yes]` in a rule")
+        if not self._feature_used(ag["controller"]):
+            self.fail(f"agreement controller marker {ag['controller']} is on no symbol of the rules", "agreement",
+                      fix=f"mark the controller in a rule, e.g. `N[NUM=?n, {ag['controller']}=yes]`, or fix the name")
         attractors = ag.get("attractors", [])
         if isinstance(attractors, str):
             attractors = [attractors]

@@ -69,15 +69,31 @@ def _parse_line(line: str, path: str, line_no: int, *, first_index: int) -> tupl
         lhs = _symbol(prod.lhs(), path, line_no)
         rhs = tuple(_symbol(x, path, line_no) if not isinstance(x, str) else x for x in prod.rhs())
         for word in rhs:
-            if isinstance(word, str) and (not word.strip() or any(ch.isspace() for ch in word)):
-                raise InputError(f"word {word!r} is empty or contains a space", path=path, line=line_no,
-                                 fix="a quoted word is one token without spaces: write 'next' 'to' as two words")
+            if isinstance(word, str):
+                check_word(word, path, line_no)
         if not rhs:
             raise InputError("empty right-hand side", path=path, line=line_no,
                              fix="every rule needs at least one symbol or word on its right")
         rules.append(Rule(index=first_index + len(rules), lhs=lhs, rhs=rhs, weight=weight, path=path, line=line_no,
                           alt=alt_i, n_alts=len(alts)))
     return clean, rules
+
+
+def check_word(word: str, path: str, line_no: int) -> None:
+    """A word the items can carry: one token, visible, and no bracket of the tree notation."""
+    import unicodedata
+
+    if not word.strip() or any(ch.isspace() for ch in word):
+        raise InputError(f"word {word!r} is empty or contains a space", path=path, line=line_no,
+                         fix="a quoted word is one token without spaces: write 'next' 'to' as two words")
+    if "(" in word or ")" in word:
+        raise InputError(f"word {word!r} contains a bracket, which the items' trees use for their structure "
+                         "(`(NP (Det the) (N cat))`)", path=path, line=line_no,
+                         fix="leave '(' and ')' out of words (write -LRB- / -RRB- as Penn Treebank does)")
+    hidden = [ch for ch in word if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")]
+    if hidden:
+        raise InputError(f"word {word!r} contains an invisible or control character (U+{ord(hidden[0]):04X})",
+                         path=path, line=line_no, fix="retype the word with visible characters only")
 
 
 MIN_WEIGHT, MAX_WEIGHT = 1e-9, 1e9  # beyond these, products of weights under- or overflow the counts
@@ -186,4 +202,4 @@ def feature_domain(rules: list[Rule] | tuple[Rule, ...], feature: str) -> list[A
     return sorted(values, key=str)
 
 
-__all__ = ["RuleSource", "WEIGHT_RE", "feature_domain", "parse_rules", "split_top", "strip_comment"]
+__all__ = ["RuleSource", "WEIGHT_RE", "check_word", "feature_domain", "parse_rules", "split_top", "strip_comment"]

@@ -28,20 +28,27 @@ def list_grammar_files() -> list[Path]:
 
 
 def resolve_grammar_path(name_or_path: str | Path) -> Path:
-    """The file for a shipped grammar name or a path; a clear error (with "did you mean") otherwise."""
+    """The file for a shipped grammar name or a path; a clear error (with "did you mean") otherwise.
+
+    A bare name (no folder, no .yaml) is a shipped grammar first, so a folder or file of that name in the
+    working directory does not hide it; write ``./object-rc`` for the local one.
+    """
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists() or os.sep in str(name_or_path):
+    text = str(name_or_path)
+    explicit = path.suffix in (".yaml", ".yml") or os.sep in text or (os.altsep or os.sep) in text
+    if not explicit:
+        for candidate in list_grammar_files():
+            if candidate.stem == text:
+                return candidate
+    if explicit or path.exists():
         if not path.exists():
             raise UsageError("grammar file not found", path=path,
                              fix="give a path to a .yaml grammar or a shipped name (`depthkit grammar list`)")
         if path.is_dir():
             raise UsageError("this is a folder, not a grammar file", path=path, fix="give the .yaml file inside it")
         return path
-    for candidate in list_grammar_files():
-        if candidate.stem == str(name_or_path):
-            return candidate
     names = [p.stem for p in list_grammar_files()]
-    close = difflib.get_close_matches(str(name_or_path), names, n=1)
+    close = difflib.get_close_matches(text, names, n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
     raise UsageError(f"no grammar named '{name_or_path}'",
                      fix=f"{hint}shipped grammars: {', '.join(names) or '(none found)'}; or give a file path")

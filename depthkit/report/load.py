@@ -17,7 +17,7 @@ from ..errors import DepthkitError, InputError, StaleOutputError, UsageError
 from ..logs import logger
 from ..schema import EvalSection, Item, Judgment, Manifest, VerificationRecord
 from ..store import (ITEMS_FILE, JUDGMENTS_FILE, MANIFEST_FILE, VERIFICATION_FILE, load_manifest, read_items,
-                     read_records, resolve_items_folder, sha256_file)
+                     read_judgment_records, read_records, resolve_items_folder, sha256_file)
 
 
 @dataclass(frozen=True)
@@ -200,11 +200,8 @@ def _check_items_unchanged(section: EvalSection | None, generated: Path, run_dir
 
 
 def _read_judgments(path: Path) -> list[Judgment]:
-    """Judgments keyed by (item, model, task); a record written twice (a resumed run) counts once, the last."""
-    latest: dict[tuple[str, str, str], Judgment] = {}
-    for _, record in read_records(path, Judgment, allow_truncated_tail=True):
-        latest[(record.item_id, record.model, record.task)] = record
-    return list(latest.values())
+    """Judgments keyed by (item, model, task); a record written twice counts once, two different ones are an error."""
+    return read_judgment_records(path)
 
 
 def _model_labels(per_run: list[tuple[Path, Manifest, list[Judgment], str]]) -> dict[tuple[str, str], str]:

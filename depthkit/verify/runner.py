@@ -157,7 +157,8 @@ def resolve_grammars(items: list[Item], generated: GenerateSection | None, overr
         except DepthkitError as exc:
             if path and Path(path).exists():
                 raise
-            raise InputError(f"cannot find grammar '{name}' that made these items ({exc.message})",
+            where = f"; the manifest records {path}, which does not exist" if path else ""
+            raise InputError(f"cannot find grammar '{name}' that made these items ({exc.message}{where})",
                              path=items_path, field="grammar", fix="pass the grammar file with --grammar") from None
         sha = generated.grammar_sha256 if recorded else None
         if sha and out[name].sha256 != sha:

@@ -7,11 +7,12 @@ it handles; HTTP is :mod:`.http`, echo alignment :mod:`.echo`, answer reading :m
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
 
-from ...errors import BackendError, UsageError
+from ...errors import BackendError, UsageError, redact_secrets
 from ...logs import logger
 from ..base import Backend, Completion, Option, Prompt, ScoreRequest, TokenScores
 from .answers import choice_logprobs
@@ -64,7 +65,13 @@ class OpenAIBackend(Backend):
         if not cfg["base_url"]:
             cfg["base_url"] = os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
         urls = parse_urls(cfg["base_url"], DEFAULT_BASE_URL)
-        cfg["base_url"] = ",".join(urls)
+        cfg["base_url"] = redact_secrets(",".join(urls))  # what manifests, logs and errors show; urls keep the password
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(cfg["api_key_env"] or "OPENAI_API_KEY")):
+            cfg["api_key_env"] = None  # never kept, shown or stored
+            raise UsageError("option api_key_env does not look like the name of an environment variable; it looks "
+                             "like a key, so it was not used or stored",
+                             fix="put the key in an environment variable and give its name, e.g. "
+                                 "`export OPENAI_API_KEY=...` and --option api_key_env=OPENAI_API_KEY")
         for key in ("concurrency", "batch_prompts"):
             if int(cfg[key]) < 1:
                 raise UsageError(f"option {key}={cfg[key]} must be at least 1",

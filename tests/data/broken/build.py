@@ -1,6 +1,6 @@
 """Build the broken-input corpus: grammar files and pipeline folders, each broken in ONE way.
 
-Run from the repository root: ``PYTHONPATH=$PWD python tests/data/broken/build.py``. It rewrites
+Run from the repository root: ``PYTHONPATH=$PWD python tests/data/broken/build.py [--grammars]``. It rewrites
 ``grammars/`` and ``pipeline/`` next to this file. Every case states the words its error message must
 contain (``expect``); tests/test_hostile_inputs.py runs each through the CLI and checks the message,
 the exit code (2), the file named and the fix. ``messages.json`` holds the exact first line each case
@@ -73,9 +73,10 @@ def explode_chain(n_values: int) -> str:
             f"lexicon: |\n{lex}\n")
 
 
-BOMB = "name: bomb\nembedding: [RC]\n" + "".join(
-    f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" if i else "l0: &l0 [lol]\n" for i in range(12)) + \
-    "rules: |\n  S -> 'a'\n"
+BOMB = "name: bomb\nnotes:\n" + "".join(
+    f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" if i else "  l0: &l0 [lol]\n" for i in range(11)) + \
+    "description: *l10\n" + BASE.replace("name: tiny-rc\nconstruction: tiny object RCs (test grammar)\n", "")
+BOMB_MANY = BASE + "notes: &n [x]\n" + "".join(f"n{i}: *n\n" for i in range(120))
 
 # name -> (file text, expected words); `# setup:` and include helpers live in inc/
 GRAMMARS: dict[str, tuple[str, str]] = {
@@ -87,7 +88,8 @@ GRAMMARS: dict[str, tuple[str, str]] = {
     "yaml-duplicate-rules": (BASE + "rules: |\n  S -> 'x'\n", "appears twice"),
     "yaml-duplicate-nested": (sub("pair: {target: TARGET, flip: NUM}", "pair: {target: TARGET, flip: NUM, flip: CTRL}"),
                               "appears twice"),
-    "yaml-alias-bomb": (BOMB, "aliases"),
+    "yaml-alias-bomb": (BOMB, "'description' must be text"),
+    "yaml-alias-many": (BOMB_MANY, "aliases"),
     "yaml-top-list": ("- name: tiny\n- rules: x\n", "must be a YAML mapping"),
     "yaml-top-scalar": ("just some words\n", "must be a YAML mapping"),
     "yaml-empty": ("", "empty"),
@@ -155,16 +157,16 @@ GRAMMARS: dict[str, tuple[str, str]] = {
     "rule-empty-alternative": (sub("TV[NUM=sg] -> 'sees'", "TV[NUM=sg] -> 'sees' |"), "empty alternative"),
     "rule-undefined-category": (sub("RC -> Comp NP", "RC -> Rel NP"), "Rel"),
     "rule-start-undefined": (sub("start: S", "start: Top"), "start symbol 'Top' has no rule"),
-    "rule-unbalanced-bracket": (sub("VP[NUM=?n] -> IV", "VP[NUM=?n -> IV"), "cannot parse rule"),
+    "rule-unbalanced-bracket": (sub("VP[NUM=?n] -> IV", "VP[NUM=?n -> IV"), "not a rule"),
     "rule-nested-feature": (sub("TV[NUM=sg] -> 'sees'", "TV[AGR=[NUM=sg]] -> 'sees'"), "nested feature"),
-    "rule-no-category": (sub("Comp -> 'that'", "[NUM=sg] -> 'that'"), "cannot parse rule"),
+    "rule-no-category": (sub("Comp -> 'that'", "[NUM=sg] -> 'that'"), "has no category"),
     "rule-word-with-space": (sub("Comp -> 'that'", "Comp -> 'that one'"), "contains a space"),
     "rule-empty-word": (sub("Comp -> 'that'", "Comp -> ''"), "empty"),
     "rule-unterminated-quote": (sub("Comp -> 'that'", "Comp -> 'that"), "cannot parse rule"),
     "rule-only-arrow": (sub("RC -> Comp NP[NUM=?m, CTRL=no] TV[NUM=?m]", "RC ->"), "empty"),
     "rule-comment-only": (BASE.split("rules:")[0] + "rules: |\n  # nothing yet\n", "no rules found"),
     "rule-word-on-left": (sub("Comp -> 'that'", "'that' -> Comp"), "cannot parse rule"),
-    "rule-variable-category": (sub("Comp -> 'that'", "?x -> 'that'"), "cannot parse rule"),
+    "rule-variable-category": (sub("Comp -> 'that'", "?x -> 'that'"), "has no category"),
     "rule-left-recursion-no-base": (sub("NP[NUM=?n, CTRL=?c] -> Det N[NUM=?n, CTRL=?c] | Det N[NUM=?n, CTRL=?c] RC",
                                         "NP[NUM=?n, CTRL=?c] -> NP[NUM=?n, CTRL=?c] RC"), "never finish"),
     "rule-never-finishes": (sub("RC -> Comp NP[NUM=?m, CTRL=no] TV[NUM=?m]", "RC -> Comp RC"), "never finish"),
@@ -235,8 +237,9 @@ GRAMMARS: dict[str, tuple[str, str]] = {
     "word-close-paren": (sub("Comp -> 'that'", "Comp -> 'that)'"), ")"),
     "word-only-paren": (sub("Det -> 'the'", "Det -> '('"), "("),
     "word-parens": (sub("IV[NUM=sg] -> 'laughs'", "IV[NUM=sg] -> '(laughs)'"), "("),
-    "word-tab": (sub("Comp -> 'that'", "Comp -> 'th\\tat'"), "space"),
-    "word-control-char": (sub("Comp -> 'that'", "Comp -> \"th\\x07at\""), "control"),
+    "word-tab": (sub("Comp -> 'that'", "Comp -> 'th\tat'"), "space"),
+    "word-invisible-char": (sub("Comp -> 'that'", "Comp -> 'th\u200bat'"), "invisible"),
+    "word-line-separator": (sub("Comp -> 'that'", "Comp -> 'th\u2028at'"), "YAML syntax error"),
 }
 
 INCLUDES = {
@@ -274,6 +277,8 @@ def _good_folders(tmp: Path) -> None:
         assert main(["eval", "gen", "--model", "fake", "-o", "run", "-q"]) == 0
     finally:
         os.chdir(cwd)
+    manifest = tmp / "gen" / "manifest.json"  # no machine-specific path: the test puts its tests/ folder back
+    manifest.write_text(manifest.read_text().replace(str(HERE.parent.parent), "{tests}"))
     (tmp / "run" / "cache.sqlite").unlink()
     (tmp / "run" / ".eval.lock").unlink(missing_ok=True)
 
@@ -397,7 +402,7 @@ def _pipeline_cases() -> dict[str, tuple[str, str, str, object]]:
         "eval-run-manifest-status-unknown": ("eval", rman, "status", manifest(rman, lambda m: m["eval"].__setitem__("status", "paused"))),
         "eval-run-manifest-deleted": ("eval", rman, "manifest", on(rman, lambda p: p.unlink())),
         "report-run-manifest-items-number": ("report", rman, "items", manifest(rman, lambda m: m["eval"].__setitem__("items", 5))),
-        "verify-gen-manifest-grammar-missing": ("verify", gman, "grammar", manifest(gman, lambda m: m["generate"].__setitem__("grammar_path", "nowhere/x.yaml"))),
+        "verify-gen-manifest-grammar-missing": ("verify", items, "nowhere/x.yaml, which does not exist", manifest(gman, lambda m: m["generate"].__setitem__("grammar_path", "nowhere/x.yaml"))),
         "verify-gen-manifest-sha-number": ("verify", gman, "grammar_sha256", manifest(gman, lambda m: m["generate"].__setitem__("grammar_sha256", 5))),
         "report-verification-truncated": ("report", verif, "not valid JSON", put(verif, b'{"item_id": "x", "dep\n{}\n')),
         "report-verification-wrong-type": ("report", verif, "verified", put(verif, b'{"item_id":"x","depth":0,"construction":null,"kind":"test","grammar":{"status":"ok"},"spacy":{"status":"ok"},"benepar":{"status":"ok"},"verified":"yes","verified_by":"all"}\n')),
@@ -425,5 +430,6 @@ def build_pipeline() -> None:
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parent.parent.parent))
     build_grammars()
-    build_pipeline()
+    if "--grammars" not in sys.argv:  # the pipeline folders carry timestamps: rebuild them only when they change
+        build_pipeline()
     print(f"{len(GRAMMARS)} grammar cases, {len(list((HERE / 'pipeline').iterdir()))} pipeline cases")
