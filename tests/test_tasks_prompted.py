@@ -62,6 +62,8 @@ def test_judgment_relative_verdict_compares_p_yes_of_the_members():
     assert judge_judgment(PAIR, [raw, bad], prompt)[2]["good_p_yes"] == pytest.approx(math.log(0.3), rel=1e-12)
     assert make_task("judgment").info().chance == 0.5
     assert chance_level("judgment", verdict_by="logprobs") == 0.25  # runs written before the relative verdict
+    assert make_task("judgment").identity()["verdict"] == "relative"  # such a run folder is not resumed into
+    assert make_task("forced-choice").identity()["orders"] == "both"
 
 
 def test_judgment_of_a_good_only_item_is_the_good_answer():

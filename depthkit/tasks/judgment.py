@@ -45,6 +45,12 @@ class JudgmentTask(PromptedTask):
     def shots(self) -> list[tuple[dict[str, str], str]]:
         return judgment_shots(self.prompt)
 
+    def manifest(self) -> dict[str, Any]:
+        return {**super().manifest(), "verdict_by": "relative"}
+
+    def identity(self) -> dict[str, Any]:  # a run folder of answer-following verdicts is not resumed into
+        return {**super().identity(), "verdict": "relative"}
+
     def verdict(self, item: Item, responses: Sequence[Completion]) -> Verdict:
         return judge_judgment(item, responses, self.prompt)
 
