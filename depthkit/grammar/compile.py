@@ -18,9 +18,9 @@ from typing import Any, NoReturn
 from ..errors import InputError
 from .model import Grammar, GroundRule, Rule, Spec, State, Symbol, Var
 
-MAX_STATES = 2_000  # shipped grammars: under 30
-MAX_COMBINATIONS = 2_000  # feature-value combinations one rule may ground to for one requirement (shipped: <= 2)
-MAX_GROUND_RULES = 5_000  # ground rules in all (shipped grammars: a few hundred)
+MAX_STATES = 500  # shipped grammars: under 30
+MAX_COMBINATIONS = 1_000  # feature-value combinations one rule may ground to for one requirement (shipped: <= 2)
+MAX_GROUND_RULES = 2_000  # ground rules in all (shipped grammars: a few hundred)
 
 
 @dataclass

@@ -73,6 +73,13 @@ def explode_chain(n_values: int) -> str:
             f"lexicon: |\n{lex}\n")
 
 
+def explode_ground(n_values: int) -> str:
+    """Few states, but each alternative of S grounds to n_values**2 rules."""
+    lex = "\n".join(f"  {c}[{f}=v{v}] -> '{c.lower()}{f.lower()}{v}'" for c in "XY" for f in "FGH" for v in range(n_values))
+    alts = " | ".join(f"X[{a}=?a] Y[{a}=?a] X[{b}=?b] Y[{b}=?b]" for a, b in (("F", "G"), ("G", "H"), ("F", "H")))
+    return f"name: explode-ground\nembedding: [S]\nrules: |\n  S -> {alts} | 'a' S\nlexicon: |\n{lex}\n"
+
+
 BOMB = "name: bomb\nnotes:\n" + "".join(
     f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" if i else "  l0: &l0 [lol]\n" for i in range(11)) + \
     "description: *l10\n" + BASE.replace("name: tiny-rc\nconstruction: tiny object RCs (test grammar)\n", "")
@@ -176,7 +183,8 @@ GRAMMARS: dict[str, tuple[str, str]] = {
     # --- features
     "feature-explosion": (explode(8, 10), "combinations"),
     "feature-explosion-wide": (explode(5, 30), "combinations"),
-    "feature-explosion-chain": (explode_chain(12), "combinations"),
+    "feature-explosion-chain": (explode_chain(9), "combinations"),
+    "feature-explosion-ground": (explode_ground(30), "ground rules"),
     "feature-flip-three-values": (sub("N[NUM=pl] -> 'authors' | 'pilots'",
                                       "N[NUM=pl] -> 'authors' | 'pilots'\n  N[NUM=du] -> 'authors2'"), "NUM takes 3"),
     "feature-flip-absent": (sub("flip: NUM", "flip: GEN"), "GEN"),
