@@ -191,9 +191,12 @@ def test_servers_llama_cpp_replica_killed_mid_run_loses_and_duplicates_nothing(t
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python[server] is not installed (bash .ci/setup --tests installs it)")
     folder = items_folder(tmp_path)
-    options = {"start_token": START, "concurrency": "1", "revive_after": "600"}
-    settings = dict(tasks=("minimal-pair",), options=options, batch_size=6, progress=False)
-    with llama_cpp_process(*BOS_IS_ENDOFTEXT) as (url_a, proc_a), llama_cpp_process(*BOS_IS_ENDOFTEXT) as (url_b, _):
+    # batch_prompts=1: llama-cpp-python answers a list of prompts with HTTP 500 (an error to count otherwise)
+    options = {"start_token": START, "concurrency": "1", "revive_after": "300", "batch_prompts": "1"}
+    settings = dict(tasks=("minimal-pair",), options=options, batch_size=4, limit=2, progress=False)  # 16 items
+    # one batch thread each: two servers on a busy 2-core machine otherwise spin against each other
+    server = (*BOS_IS_ENDOFTEXT, "--n_threads", "1", "--n_threads_batch", "1")
+    with llama_cpp_process(*server) as (url_a, proc_a), llama_cpp_process(*server) as (url_b, _):
         one = evaluate(folder, f"openai:@{url_b}", out=tmp_path / "one", **settings)
         appended.clear()
         judgments = tmp_path / "two" / "judgments.jsonl"
@@ -209,12 +212,13 @@ def test_servers_llama_cpp_replica_killed_mid_run_loses_and_duplicates_nothing(t
         two = evaluate(folder, f"openai:@{url_a},{url_b}", out=tmp_path / "two", **settings)
         killer.join(timeout=5)
         assert proc_a.poll() is not None  # a really died during the run
-    n = len(items())
-    assert sorted(appended) == sorted(set(appended)) and len(appended) == n  # each judgment written once
     got, want = read_judgments(two), read_judgments(one)
-    assert [j["item_id"] for j in got] == [j["item_id"] for j in want] == [i.id for i in items()]
+    assert len(want) == 16
+    assert sorted(appended) == sorted(set(appended)) and len(appended) == len(want)  # each judgment written once
+    assert [j["item_id"] for j in got] == [j["item_id"] for j in want]
     assert [j["correct"] for j in got] == [j["correct"] for j in want]  # same verdicts as one server
     manifest = json.loads(Path(tmp_path / "two" / "manifest.json").read_text())["eval"]
     a, b = manifest["servers"]
     assert a["url"] == url_a and a["requests"] >= 2 and a["errors"] >= 1 and a["taken_out"] == 1
-    assert b["errors"] == 0 and b["requests"] > a["requests"] - a["errors"]
+    assert b["errors"] == b["taken_out"] == 0 and b["requests"] > a["requests"] - a["errors"]
+    assert manifest["status"] == "complete"
