@@ -8,9 +8,9 @@ come back in item order, equal to the in-process check (same grammar, same ``max
 parse cache only saves time). The runner submits the next batch before it runs spaCy and benepar
 on the current one, so the workers parse while the main process does the other checks.
 
-spaCy stays in the main process: ``nlp.pipe`` checks 750-1,000 items/s, so ``n_process`` could
-save well under a second per 1,000 items while each extra process loads the model again (1-3 s);
-see docs/verification.md.
+spaCy stays in the main process: ``nlp.pipe`` checks 750-1,000 items/s, and ``n_process=2``
+was slower here (345 vs 876-980 sentences/s on 900 sentences: the second process loads the model
+again); see docs/verification.md.
 """
 
 from __future__ import annotations
