@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -67,3 +68,15 @@ def test_workers_imported_suite_items_without_a_tree_are_not_applicable(tmp_path
     verify_folder(two, workers=2, **FAST)
     assert (two / "verification.jsonl").read_bytes() == (one / "verification.jsonl").read_bytes()
     assert {r["grammar"]["status"] for r in read_records(two)} == {"not_run"}
+
+
+def test_workers_cli_option_is_recorded_and_checked(tmp_path, capsys):
+    from depthkit.cli import main
+
+    folder = make_generated(tmp_path / "set", depths="0-1", per_depth=2)
+    assert main(["verify", str(folder), "--no-spacy", "--no-benepar", "--workers", "2", "--json"]) == 0
+    capsys.readouterr()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["verify"]["timing"]["workers"] == 2 and manifest["verify"]["complete"]
+    assert main(["verify", str(folder), "--workers", "-1"]) == 2
+    assert "--workers" in capsys.readouterr().err
