@@ -407,3 +407,49 @@ def test_old_embedded_cache_gets_portable_tokenizer_in_place(tiny, tmp_path, mon
     assert embedded.ensure_converted() == folder
     assert is_portable(folder) and not (folder / "tokenizer.model").exists()
     assert token_ids(AutoTokenizer.from_pretrained(str(folder))) == before
+
+
+def test_items_sharing_a_prefix_share_it_within_a_call(backend):
+    ladder = ["The doctor that the boys know smiles.", "The doctor that the boys know smile.",
+              "The doctor that the boys that the pilot admires know smiles.",
+              "The doctor that the boys that the pilot admires know smile."]
+    one_call = backend.score([ScoreRequest("", s) for s in ladder])
+    backend.forward_tokens = 0
+    backend.score([ScoreRequest("", s) for s in ladder])
+    together = backend.forward_tokens
+    backend.forward_tokens = 0
+    per_item = [backend.score([ScoreRequest("", s) for s in ladder[i:i + 2]]) for i in (0, 2)]
+    assert together < backend.forward_tokens  # the two items' common beginning is computed once
+    for a, b in zip(one_call, per_item[0] + per_item[1]):
+        assert a.tokens == b.tokens and all(near(x, y) for x, y in zip(a.logprobs, b.logprobs))
+
+
+def test_models_export_cli_writes_a_portable_folder(tiny, tmp_path, monkeypatch, capsys):
+    import json
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    from depthkit.backends import embedded
+    from depthkit.backends.hf.portable import token_ids
+    from depthkit.cli import main
+
+    cache = tmp_path / "cache"
+    shutil.copytree(tiny, cache)
+    reference = token_ids(AutoTokenizer.from_pretrained(str(tiny)), add_special_tokens=False)
+    gguf_style_tokenizer(cache)
+    (tmp_path / "model.gguf").write_bytes(b"GGUF")
+    monkeypatch.setattr(embedded, "converted_dir", lambda: cache)
+    monkeypatch.setattr(embedded, "find_gguf", lambda: tmp_path / "model.gguf")
+    monkeypatch.setattr(embedded, "SMOLLM2_TOKENS", TOKENS)
+    out = tmp_path / "export"
+    assert main(["models", "export", str(out)]) == 0
+    assert str(out) in capsys.readouterr().out
+    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "README.md"} <= \
+        {f.name for f in out.iterdir()}
+    assert not (out / "tokenizer.model").exists()
+    assert json.loads((out / "tokenizer_config.json").read_text())["add_bos_token"] is False
+    assert token_ids(AutoTokenizer.from_pretrained(str(out))) == reference
+    assert main(["models", "export", str(out)]) != 0  # not over a folder that has files
+    assert "--force" in capsys.readouterr().err
+    assert main(["models", "export", str(out), "--force"]) == 0
