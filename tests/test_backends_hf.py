@@ -453,3 +453,10 @@ def test_models_export_cli_writes_a_portable_folder(tiny, tmp_path, monkeypatch,
     assert main(["models", "export", str(out)]) != 0  # not over a folder that has files
     assert "--force" in capsys.readouterr().err
     assert main(["models", "export", str(out), "--force"]) == 0
+
+
+def test_echo_mismatch_fix_points_to_the_exported_folder():
+    from depthkit.backends.openai.echo import misaligned
+
+    err = misaligned("server http://127.0.0.1:8000/v1", [], "<|endoftext|>The author laughs.")
+    assert "depthkit models export" in err.fix and "another server" not in err.fix
