@@ -124,6 +124,18 @@ def test_design_controls_share_their_items_condition_and_direction(name, seed):
         assert control.match is not None and "n_words" in control.match
 
 
+@pytest.mark.parametrize("name", SHIPPED)
+@slow_settings
+@given(seed=seeds)
+def test_design_controls_keep_their_items_target_verb(name, seed):
+    _, items = made(name, seed)
+    by_id = {i.id: i for i in items}
+    for control in (i for i in items if i.is_control):
+        item = by_id[control.control_of]
+        assert _span_words(control, control.regions.target.good) == _span_words(item, item.regions.target.good), \
+            (item.good, control.good)
+
+
 def _lemmas(g, text: str) -> list[frozenset]:
     """Each word as its lexical positions (category, alternative, line length): twin forms share them."""
     where: dict[str, set] = defaultdict(set)

@@ -76,7 +76,7 @@ def matched_control(table: DepthTable, item: Item, seed: int, chart: DepthChart 
         score = (int(_target_words(grammar, node) != want_target), abs(sv - (want_sv or 0)),
                  abs(attractors - want_attractors), abs(len(node.words()) - n))
         if best is not None and score >= best[0]:
-            if since_better >= CONTROL_PATIENCE:
+            if since_better >= CONTROL_PATIENCE and best[0][0] == 0:  # keep looking while the target differs
                 break
             continue
         control = build_item(compiled, node, f"{item.id}/control", 0, "control", item.id, pair=pair,
