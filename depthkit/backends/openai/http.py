@@ -101,23 +101,7 @@ class HttpClient:
 
     def map(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
         """``[fn(x) for x in items]`` with up to ``concurrency`` calls in flight, in input order."""
-        if len(items) <= 1:
-            return [fn(x) for x in items]
-        from tqdm import tqdm
-
-        workers = min(self.concurrency, len(items))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="depthkit-openai") as pool:
-            futures = [pool.submit(fn, x) for x in items]
-            with tqdm(total=len(futures), file=sys.stderr, disable=len(futures) < 20, leave=False,
-                      desc="openai requests") as bar:
-                for f in futures:
-                    f.add_done_callback(lambda _: bar.update())
-                try:
-                    return [f.result() for f in futures]
-                except BaseException:
-                    for f in futures:
-                        f.cancel()
-                    raise
+        return concurrent_map(fn, items, self.concurrency)
 
     def redact(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text
@@ -162,5 +146,25 @@ def sleep(seconds: float) -> None:
     time.sleep(seconds)  # a module function, so tests can record the waits
 
 
-__all__ = ["HttpClient", "MAX_RETRY_WAIT", "RETRY_STATUSES", "RequestFailed", "error_text", "is_loopback",
+def concurrent_map(fn: Callable[[T], R], items: list[T], workers: int) -> list[R]:
+    """``[fn(x) for x in items]`` on up to ``workers`` threads, in input order; a failure cancels the rest."""
+    if len(items) <= 1:
+        return [fn(x) for x in items]
+    from tqdm import tqdm
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="depthkit-openai") as pool:
+        futures = [pool.submit(fn, x) for x in items]
+        with tqdm(total=len(futures), file=sys.stderr, disable=len(futures) < 20, leave=False,
+                  desc="openai requests") as bar:
+            for f in futures:
+                f.add_done_callback(lambda _: bar.update())
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+
+
+__all__ = ["HttpClient", "concurrent_map", "MAX_RETRY_WAIT", "RETRY_STATUSES", "RequestFailed", "error_text", "is_loopback",
            "retry_after", "sleep"]

@@ -22,14 +22,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlparse, urlunparse
 
 from ...errors import UsageError
 from ...logs import logger
-from .http import MAX_RETRY_WAIT, RETRY_STATUSES, HttpClient, RequestFailed
+from .http import MAX_RETRY_WAIT, RETRY_STATUSES, HttpClient, RequestFailed, concurrent_map
 
 MAX_REVIVE = 300.0  # seconds: the longest a failing server stays out of rotation before it is tried again
 
@@ -130,23 +129,7 @@ class ServerPool:
 
     def map(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
         """``[fn(x) for x in items]`` with up to ``concurrency`` calls in flight per server, in input order."""
-        if len(items) <= 1:
-            return [fn(x) for x in items]
-        from tqdm import tqdm
-
-        workers = min(self.concurrency * len(self._servers), len(items))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="depthkit-openai") as pool:
-            futures = [pool.submit(fn, x) for x in items]
-            with tqdm(total=len(futures), file=sys.stderr, disable=len(futures) < 20, leave=False,
-                      desc="openai requests") as bar:
-                for f in futures:
-                    f.add_done_callback(lambda _: bar.update())
-                try:
-                    return [f.result() for f in futures]
-                except BaseException:
-                    for f in futures:
-                        f.cancel()
-                    raise
+        return concurrent_map(fn, items, self.concurrency * len(self._servers))
 
     def counts(self) -> list[dict[str, Any]]:
         """Per server: url (without credentials), requests sent, errors, times taken out of rotation."""
