@@ -50,6 +50,17 @@ def read_judgments(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def complete_lines(path: Path) -> list[dict[str, Any]]:
+    """The JSON lines of a file a SIGKILL may have cut: the unfinished last line is left out."""
+    out = []
+    for line in path.read_bytes().split(b"\n"):
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out
+
+
 def make_tiny_model(folder: Path, chat: bool = True) -> Path:
     """A 2-layer random llama with a byte-level BPE tokenizer trained on a few lines (seconds, offline)."""
     import torch

@@ -3,7 +3,6 @@ and no request the backend answered is ever sent again (the fake backend counts 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from _eval_helpers import items, items_folder, read_judgments
+from _eval_helpers import complete_lines, items, items_folder, read_judgments
 from depthkit.backends import get_backend
 from depthkit.backends.cache import request_key
 from depthkit.tasks import make_task
@@ -63,18 +62,9 @@ def distinct_requests() -> int:
 def no_duplicates(out: Path) -> None:
     path = out / "judgments.jsonl"
     if path.exists():
-        seen = [(r["item_id"], r["task"]) for r in _complete_records(path)]
+        seen = [(r["item_id"], r["task"]) for r in complete_lines(path)]
         assert len(seen) == len(set(seen))
 
-
-def _complete_records(path: Path) -> list[dict]:
-    out = []
-    for line in path.read_bytes().split(b"\n"):
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass  # the unfinished last line a kill may leave
-    return out
 
 
 def test_sigkill_at_any_moment_then_resume(tmp_path):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from _eval_helpers import complete_lines
 from _experiment_helpers import judgment_lines, write_experiment
 
 pytestmark = pytest.mark.slow  # SIGKILLs real processes several times (about a minute on 2 shared cores)
@@ -47,15 +48,6 @@ def outputs(out: Path) -> dict[str, list[dict]]:
     found |= {p.parent.name: judgment_lines(p) for p in out.glob("*/items.jsonl")}
     return found
 
-
-def complete_lines(path: Path) -> list[dict]:
-    out = []
-    for line in path.read_bytes().split(b"\n"):
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass  # the unfinished last line a kill may leave
-    return out
 
 
 def state(out: Path) -> tuple[int, int]:
