@@ -22,6 +22,7 @@ from .conditions import Condition, apply_condition
 from .derivation import Node, marked_spans
 from .edit import use_words
 from .sampling import DepthTable
+from .sets import content_words, filler
 from .validity import MAX_NESTING, deepest_nesting, reading_problem, repeated_words
 
 CONTROL_CANDIDATES = 400  # most candidates drawn for one control
@@ -80,7 +81,8 @@ def matched_control(table: DepthTable, item: Item, seed: int, chart: DepthChart 
                 break
             continue
         control = build_item(compiled, node, f"{item.id}/control", 0, "control", item.id, pair=pair,
-                             set_id=item.set_id, condition=item.condition)
+                             set_id=item.set_id, condition=item.condition,
+                             fill=filler(table, rng, content_words(compiled, node)))
         if reading_problem(chart, control.words, control.bad.split(" ") if control.bad else None, 0):
             continue
         best, since_better = (score, control), 0

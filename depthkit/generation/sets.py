@@ -24,8 +24,7 @@ from .conditions import Condition, apply_condition, attractor_nodes, conditions_
 from .derivation import Node, marked_spans
 from .ladder import ladder
 from .sampling import DepthTable
-from .validity import (NO_CONDITION, NO_LADDER, REPEATED_WORD, free_categories, lexical_nodes, reading_problem,
-                       repeated_words)
+from .validity import NO_CONDITION, NO_LADDER, REPEATED_WORD, lemma_keys, reading_problem, repeated_words
 
 SET_ATTEMPTS = 40  # frames drawn per wanted set before giving up
 FILL_ATTEMPTS = 20  # draws of new material for a length-changing pair, looking for words not yet used
@@ -165,25 +164,34 @@ class SetMaker:
         return keep
 
     def filler(self, rng: random.Random, avoid: set[str]) -> Callable[[State], Node]:
-        """New material for a length-changing pair: a shortest depth-0 derivation of the requirement,
-        preferably without the sentence's own words (``avoid``)."""
-        def fill(state: State) -> Node:
-            counts = self.table.counts(0, state) if state in self.table.index else None
-            if counts is None or not (counts > 0).any():
-                raise ValueError(f"cannot draw new words for {state}")
-            shortest = int(next(n for n in range(len(counts)) if counts[n] > 0))
-            node = self.table.sample(rng, 0, shortest, state)
-            for _ in range(FILL_ATTEMPTS):
-                if not avoid & self._content_words(node):
-                    break
-                node = self.table.sample(rng, 0, shortest, state)
-            return node
-
-        return fill
+        """New material for a length-changing pair (see :func:`filler`)."""
+        return filler(self.table, rng, avoid)
 
     def _content_words(self, node: Node) -> set[str]:
-        free = free_categories(self.compiled)
-        return {w for leaf in lexical_nodes(node) if leaf.label not in free for w in leaf.words()}
+        return content_words(self.compiled, node)
+
+
+def filler(table: DepthTable, rng: random.Random, avoid: set[str]) -> Callable[[State], Node]:
+    """New material for a length-changing pair: a shortest depth-0 derivation of the requirement,
+    preferably without the sentence's own words (``avoid``)."""
+    def fill(state: State) -> Node:
+        counts = table.counts(0, state) if state in table.index else None
+        if counts is None or not (counts > 0).any():
+            raise ValueError(f"cannot draw new words for {state}")
+        shortest = int(next(n for n in range(len(counts)) if counts[n] > 0))
+        node = table.sample(rng, 0, shortest, state)
+        for _ in range(FILL_ATTEMPTS):
+            if not avoid & content_words(table.compiled, node):
+                break
+            node = table.sample(rng, 0, shortest, state)
+        return node
+
+    return fill
+
+
+def content_words(compiled: CompiledGrammar, node: Node) -> set:
+    """The content words of ``node`` as the repetition check counts them (a word and its twin are one)."""
+    return lemma_keys(compiled, node)
 
 
 def _item_id(grammar: str, set_id: str, depth: int, condition: Condition) -> str:
@@ -193,4 +201,4 @@ def _item_id(grammar: str, set_id: str, depth: int, condition: Condition) -> str
     return f"{grammar}/d{depth}/{number}" + (f"-{slug}" if slug else "")
 
 
-__all__ = ["SET_ATTEMPTS", "SetMaker", "SetPlan", "Tally", "n_conditions", "sets_needed"]
+__all__ = ["SET_ATTEMPTS", "SetMaker", "SetPlan", "Tally", "content_words", "filler", "n_conditions", "sets_needed"]

@@ -110,6 +110,21 @@ def repeated_words(compiled: CompiledGrammar, node: Node) -> list[str]:
     return out
 
 
+def lemma_keys(compiled: CompiledGrammar, node: Node) -> set:
+    """What :func:`repeated_words` counts for each content word of ``node`` (twin position and stem), so a
+    word whose keys meet this set would repeat one of ``node``'s words."""
+    free = free_categories(compiled)
+    stems = _lemma_stems(compiled)
+    out: set = set()
+    for leaf in lexical_nodes(node):
+        if leaf.label not in free:
+            rule = leaf.ground.rule
+            text = " ".join(leaf.words())
+            lemma = (rule.lhs.category, rule.alt, rule.n_alts)
+            out |= {lemma, _stem(text), stems.get(lemma, _stem(text))}
+    return out
+
+
 def deepest_nesting(compiled: CompiledGrammar, node: Node) -> int:
     """The most nested nodes of one non-embedding category on one path (PP inside PP inside PP: 3)."""
     def walk(n: Node, counts: dict[str, int]) -> int:
@@ -139,4 +154,4 @@ def reading_problem(chart: DepthChart, good: Sequence[str], bad: Sequence[str] |
 
 
 __all__ = ["BAD_ACCEPTED", "MAX_NESTING", "NOT_PARSED", "NO_CONDITION", "NO_LADDER", "OTHER_DEPTH", "REASONS",
-           "REPEATED_WORD", "deepest_nesting", "lexical_nodes", "reading_problem", "repeated_words"]
+           "REPEATED_WORD", "deepest_nesting", "lemma_keys", "lexical_nodes", "reading_problem", "repeated_words"]
