@@ -20,12 +20,13 @@ def run(capsys):
     return call
 
 
-def test_cli_grammar_list_json_has_six_constructions(run):
+def test_cli_grammar_list_json_has_every_shipped_construction(run):
     code, out, err = run("grammar", "list", "--json")
     assert code == 0, err
     rows = json.loads(out)
     names = {r["name"] for r in rows}
-    assert {"object-rc", "subject-rc", "pp-attractors", "sentential-complements", "possessives", "coordination"} <= names
+    assert {"object-rc", "subject-rc", "pp-attractors", "sentential-complements", "possessives", "coordination",
+            "reflexive-rc", "filler-gap"} <= names
     assert all(r["pair"] for r in rows)
 
 

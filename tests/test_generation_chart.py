@@ -14,7 +14,8 @@ from depthkit.grammar import compile_grammar, load_grammar
 from depthkit.generation import generate
 from depthkit.generation.chart import DepthChart
 
-SHIPPED = ["object-rc", "subject-rc", "pp-attractors", "sentential-complements", "possessives", "coordination"]
+SHIPPED = ["object-rc", "subject-rc", "pp-attractors", "sentential-complements", "possessives", "coordination",
+           "reflexive-rc", "filler-gap"]
 
 
 @pytest.fixture(scope="module")
