@@ -19,10 +19,12 @@ def test_pairs_flip_at_phrase_changes_only_the_verb():
 
 def test_pairs_twins_follow_lexicon_positions():
     grammar = depthkit.load_grammar("object-rc")
-    iv = [r for r in grammar.rules if r.lhs.category == "IV"]
-    sg = [r.rhs[0] for r in iv if dict(r.lhs.spec)["NUM"] == "sg"]
-    pl = [r.rhs[0] for r in iv if dict(r.lhs.spec)["NUM"] == "pl"]
-    twins = set(zip(sg, pl)) | set(zip(pl, sg))
+    twins = set()
+    for category in ("IV", "IVL"):  # the matrix verbs: intransitive, and those that take a place phrase
+        verbs = [r for r in grammar.rules if r.lhs.category == category]
+        sg = [r.rhs[0] for r in verbs if dict(r.lhs.spec)["NUM"] == "sg"]
+        pl = [r.rhs[0] for r in verbs if dict(r.lhs.spec)["NUM"] == "pl"]
+        twins |= set(zip(sg, pl)) | set(zip(pl, sg))
     items = depthkit.generate(grammar, depths="0", per_depth=40, seed=8)
     seen = {(g, b) for i in items for g, b in zip(i.good.split(), i.bad.split()) if g != b}
     assert len(seen) > 10 and seen <= twins
