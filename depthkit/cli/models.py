@@ -52,4 +52,5 @@ def export_command(folder: str = typer.Argument(..., help="Folder to write (new 
     typer.echo(f"{path}: {MODEL_NAME} (fp32 safetensors, tokenizer.json, tokenizer_config.json, chat template)")
     typer.echo("serve it, e.g.: python -m vllm.entrypoints.openai.api_server --model "
                f"{path} --served-model-name {MODEL_NAME} --dtype float32 --enable-prefix-caching")
-    typer.echo(f"then: depthkit eval DIR --model openai:{MODEL_NAME}@http://127.0.0.1:8000/v1 (see {path}/README.md)")
+    typer.echo(f"then: depthkit eval DIR --model openai:{MODEL_NAME}@http://127.0.0.1:8000/v1 "
+               f"--option start_token='<|endoftext|>' (see {path}/README.md)")
